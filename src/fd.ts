@@ -1,0 +1,68 @@
+/**
+ * Owned file descriptors received over datagram transports.
+ *
+ * @module
+ */
+
+/**
+ * A file descriptor received from a peer. The receiver owns it and must
+ * close it (or use `using`); descriptors nobody claimed are closed by
+ * peerlink when the message is dropped.
+ */
+export interface FdHandle {
+  /** The descriptor number, valid until {@link FdHandle.close} is called. */
+  readonly fd: number;
+  /** True once the descriptor was closed or taken with {@link FdHandle.take}. */
+  readonly closed: boolean;
+  /** Closes the descriptor; calling it again does nothing. */
+  close(): void;
+  /**
+   * Takes ownership of the raw descriptor: peerlink will no longer close it.
+   *
+   * @returns The descriptor number.
+   */
+  take(): number;
+  /** Same as {@link FdHandle.close}, for `using` declarations. */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Creates an {@link FdHandle} around `fd` that calls `closeFd` once.
+ *
+ * @param fd The descriptor number.
+ * @param closeFd Closes a descriptor (the runtime adapter's `close(2)`).
+ * @returns The owned handle.
+ */
+export function createFdHandle(fd: number, closeFd: (fd: number) => void): FdHandle {
+  let closed = false;
+  const handle: FdHandle = {
+    get fd(): number {
+      return fd;
+    },
+    get closed(): boolean {
+      return closed;
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      closeFd(fd);
+    },
+    take(): number {
+      closed = true;
+      return fd;
+    },
+    [Symbol.dispose](): void {
+      handle.close();
+    },
+  };
+  return handle;
+}
+
+/**
+ * Closes every handle in `fds` that nobody closed or took.
+ *
+ * @param fds Handles to close.
+ */
+export function closeUnclaimed(fds: readonly FdHandle[]): void {
+  for (const handle of fds) handle.close();
+}
