@@ -1,0 +1,100 @@
+/**
+ * A small unbounded async queue used to hand received messages to readers.
+ *
+ * @module
+ */
+
+interface Waiter<T> {
+  resolve(result: IteratorResult<T, undefined>): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Items pushed by one side, read in order by `for await` or {@link AsyncQueue.next}.
+ * {@link AsyncQueue.end} finishes the queue after the queued items, optionally
+ * with an error that readers receive once the queue is empty.
+ */
+export class AsyncQueue<T> implements AsyncIterable<T> {
+  readonly #items: T[] = [];
+  readonly #waiters: Waiter<T>[] = [];
+  #ended = false;
+  #error: unknown = undefined;
+  readonly #onReturn: (() => void) | undefined;
+
+  /** @param onReturn Called when a `for await` loop over the queue exits early. */
+  constructor(onReturn?: () => void) {
+    this.#onReturn = onReturn;
+  }
+
+  /** True once {@link AsyncQueue.end} was called. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Number of items waiting to be read. */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /**
+   * Adds an item, or hands it to a waiting reader.
+   *
+   * @param item The item.
+   * @returns False if the queue had already ended (the item was not added).
+   */
+  push(item: T): boolean {
+    if (this.#ended) return false;
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter.resolve({ value: item, done: false });
+    else this.#items.push(item);
+    return true;
+  }
+
+  /**
+   * Ends the queue. Readers get the queued items, then `done` (or `error`).
+   *
+   * @param error If given, readers get this error after the queued items.
+   */
+  end(error?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    for (const waiter of this.#waiters.splice(0)) {
+      if (error === undefined) waiter.resolve({ value: undefined, done: true });
+      else waiter.reject(error);
+    }
+  }
+
+  /**
+   * Removes and returns every queued item (for cleanup).
+   *
+   * @returns The items that were queued.
+   */
+  drain(): T[] {
+    return this.#items.splice(0);
+  }
+
+  /**
+   * Reads the next item.
+   *
+   * @returns The next iterator result.
+   */
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#items.length > 0) return Promise.resolve({ value: this.#items.shift()!, done: false });
+    if (this.#ended) {
+      return this.#error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** @returns An iterator over the queue; leaving a loop early calls `onReturn`. */
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
+    return {
+      next: () => this.next(),
+      return: (): Promise<IteratorResult<T, undefined>> => {
+        this.#onReturn?.();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * The RPC connection: named calls, streams, client streaming, notifications
+ * and handlers, over a {@link Peer}. Both ends of a connection are
+ * `RpcConnection`s, so either side may call the other.
+ *
+ * @module
+ */
+
+import { cborCodec, type Codec } from "./codec.ts";
+import { CancelledError, ProtocolError, TimeoutError, UsageError } from "./errors.ts";
+import { closeUnclaimed, type FdHandle } from "./fd.ts";
+import type { Message } from "./message.ts";
+import { Peer, type SentRequest } from "./peer.ts";
+import { dispatchRequest } from "./request_dispatcher.ts";
+import { type NotificationListener, Router } from "./router.ts";
+import { remoteErrorFrom, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./rpc_protocol.ts";
+import type { Handler, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "./service.ts";
+import type { ConnectionInfo, MessageTransport } from "./transport.ts";
+import { type Received, unwrapFds } from "./with_fds.ts";
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Cancels the call: the peer is told, the call rejects with `ERR_CANCELLED`. */
+  signal?: AbortSignal;
+  /** Milliseconds to wait for the answer before cancelling with `ERR_TIMEOUT`. No limit by default. */
+  timeout?: number;
+  /** Descriptors to send with the request (seqpacket only). */
+  fds?: readonly (number | FdHandle)[];
+}
+
+/** Options of an {@link RpcConnection}. */
+export interface RpcConnectionOptions {
+  /** Body codec; default CBOR. Both ends must use the same. */
+  codec?: Codec;
+  /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
+  serviceIds?: Readonly<Record<string, number>>;
+  /** Handlers this side offers to the peer. */
+  handlers?: Service;
+  /** A router shared with other connections (servers use this); overrides `handlers` and `serviceIds`. */
+  router?: Router;
+  /** Called once the connection closed, with the error that closed it, if any. */
+  onClose?: (error: unknown) => void;
+}
+
+/** An open bidirectional call made with {@link RpcConnection.open}. */
+export interface Call<Item = unknown, Result = unknown> extends AsyncIterable<Item> {
+  /** The request id on the wire. */
+  readonly requestId: number;
+  /** Resolves with the result, or rejects with the remote error. */
+  readonly result: Promise<Result>;
+  /**
+   * Sends an item to the handler's `input`.
+   *
+   * @param item The item, optionally wrapped with `withFds`.
+   */
+  send(item: unknown): Promise<void>;
+  /** Tells the handler no more items will come. */
+  end(): Promise<void>;
+  /**
+   * Cancels the call.
+   *
+   * @param reason Why; becomes the cause of the `ERR_CANCELLED` error.
+   */
+  cancel(reason?: unknown): void;
+  /** Items with the descriptors that came with them. */
+  withFds(): AsyncIterable<Received<Item>>;
+}
+
+/**
+ * One end of an RPC connection.
+ *
+ * @typeParam Remote The service the other end offers (for type-checked calls).
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "../mod.ts";
+ * const client = await connect("unix:/tmp/app.sock");
+ * console.log(await client.call("add", [1, 2]));
+ * await client.close();
+ * ```
+ */
+export class RpcConnection<Remote = Service> {
+  /** The low-level fizyr peer under this connection. */
+  readonly peer: Peer;
+  readonly #router: Router;
+  readonly #codec: Codec;
+
+  /**
+   * @param transport A connected transport (handshake already done); the connection owns it.
+   * @param options Codec, handlers and callbacks.
+   */
+  constructor(transport: MessageTransport, options: RpcConnectionOptions = {}) {
+    this.#codec = options.codec ?? cborCodec;
+    this.#router = options.router ?? new Router(options.serviceIds);
+    if (options.router === undefined) {
+      for (const [name, handler] of Object.entries(options.handlers ?? {})) this.#router.handle(name, handler);
+    }
+    const scope = { connection: this as RpcConnection, router: this.#router, codec: this.#codec } as const;
+    this.peer = new Peer(transport, {
+      onRequest: (request) => void dispatchRequest(request, { ...scope, peer: this.peer }),
+      onStream: (message) => void this.#deliverNotification(message),
+      ...(options.onClose ? { onClose: options.onClose } : {}),
+    });
+  }
+
+  /** Information about the connection, including peer credentials on Unix sockets. */
+  get info(): ConnectionInfo {
+    return this.peer.info;
+  }
+
+  /** Resolves when the connection is closed. */
+  get closed(): Promise<void> {
+    return this.peer.closed;
+  }
+
+  /** True once the connection is closed. */
+  get isClosed(): boolean {
+    return this.peer.isClosed;
+  }
+
+  /** The error that closed the connection, if it did not close cleanly. */
+  get closeError(): unknown {
+    return this.peer.closeError;
+  }
+
+  /**
+   * Registers a handler the peer can call on this side.
+   *
+   * @param name Method name.
+   * @param handler The handler.
+   */
+  handle(name: string, handler: Handler): void {
+    this.#router.handle(name, handler);
+  }
+
+  /**
+   * Registers a listener for notifications the peer sends.
+   *
+   * @param name Notification name.
+   * @param listener The listener.
+   */
+  onNotify(name: string, listener: NotificationListener): void {
+    this.#router.onNotify(name, listener);
+  }
+
+  /**
+   * Calls a method and waits for its result. Items a streaming method sends
+   * are skipped.
+   *
+   * @param method Method name.
+   * @param params Parameters (wrap with `withFds` to pass descriptors).
+   * @param options Signal, timeout, descriptors.
+   * @returns The result.
+   * @throws {RemoteError} when the handler failed or the method does not exist.
+   * @throws {CancelledError} / {TimeoutError} / {ConnectionClosedError}.
+   */
+  async call<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]>,
+    options?: CallOptions,
+  ): Promise<ResultOf<Remote[M]>> {
+    const { value, fds } = await this.callWithFds(method, params, options);
+    closeUnclaimed(fds);
+    return value;
+  }
+
+  /**
+   * Like {@link RpcConnection.call}, but also returns the descriptors that came with the result.
+   *
+   * @param method Method name.
+   * @param params Parameters.
+   * @param options Signal, timeout, descriptors.
+   * @returns The result and its descriptors, which the caller must close.
+   */
+  async callWithFds<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]>,
+    options?: CallOptions,
+  ): Promise<Received<ResultOf<Remote[M]>>> {
+    const call = await this.#start(method, params, options);
+    try {
+      for (;;) {
+        const update = await call.race(call.request.nextUpdate());
+        if (update === null) break;
+        closeUnclaimed(update.fds);
+      }
+      return (await this.#result(await call.race(call.request.response))) as Received<ResultOf<Remote[M]>>;
+    } finally {
+      call.dispose();
+    }
+  }
+
+  /**
+   * Calls a streaming method and iterates over its items. Leaving the loop
+   * early cancels the call. An error response is thrown from the loop.
+   *
+   * @param method Method name.
+   * @param params Parameters.
+   * @param options Signal, timeout, descriptors.
+   * @returns The items.
+   */
+  stream<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]>,
+    options?: CallOptions,
+  ): AsyncIterable<ItemOf<Remote[M]>> {
+    const items = this.streamWithFds(method, params, options);
+    return (async function* () {
+      for await (const item of items) {
+        closeUnclaimed(item.fds);
+        yield item.value;
+      }
+    })();
+  }
+
+  /**
+   * Like {@link RpcConnection.stream}, with each item's descriptors.
+   *
+   * @param method Method name.
+   * @param params Parameters.
+   * @param options Signal, timeout, descriptors.
+   * @returns The items with descriptors, which the caller must close.
+   */
+  streamWithFds<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]>,
+    options?: CallOptions,
+  ): AsyncIterable<Received<ItemOf<Remote[M]>>> {
+    const self = this;
+    return (async function* () {
+      const call = await self.#start(method, params, options);
+      try {
+        yield* self.#items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
+        const { fds } = await self.#result(await call.race(call.request.response));
+        closeUnclaimed(fds);
+      } finally {
+        call.dispose();
+      }
+    })();
+  }
+
+  /**
+   * Opens a call for client streaming or bidirectional streaming.
+   *
+   * @param method Method name.
+   * @param params Parameters.
+   * @param options Signal, timeout, descriptors.
+   * @returns The open call.
+   */
+  async open<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]>,
+    options?: CallOptions,
+  ): Promise<Call<ItemOf<Remote[M]>, ResultOf<Remote[M]>>> {
+    const call = await this.#start(method, params, options);
+    const codec = this.#codec;
+    const result = (async () => {
+      try {
+        return (await this.#result(await call.race(call.request.response))).value;
+      } finally {
+        call.dispose();
+      }
+    })() as Promise<ResultOf<Remote[M]>>;
+    result.catch(() => {});
+    const self = this;
+    const withFds = (): AsyncGenerator<Received<ItemOf<Remote[M]>>> =>
+      self.#items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
+    return {
+      requestId: call.request.requestId,
+      result,
+      send(item: unknown): Promise<void> {
+        const { value, fds } = unwrapFds(item);
+        return call.request.sendUpdate(UPDATE_ITEM, codec.encode(value), { fds });
+      },
+      end(): Promise<void> {
+        return call.request.sendUpdate(UPDATE_END_OF_INPUT, new Uint8Array(0));
+      },
+      cancel(reason?: unknown): void {
+        call.cancel(new CancelledError("The call was cancelled", { cause: reason }));
+      },
+      withFds,
+      async *[Symbol.asyncIterator](): AsyncGenerator<ItemOf<Remote[M]>> {
+        for await (const item of withFds()) {
+          closeUnclaimed(item.fds);
+          yield item.value;
+        }
+      },
+    };
+  }
+
+  /**
+   * Sends a one-way notification.
+   *
+   * @param method Notification name.
+   * @param params Parameters (wrap with `withFds` to pass descriptors).
+   */
+  notify(method: string, params?: unknown): Promise<void> {
+    const { value, fds } = unwrapFds(params);
+    return this.peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds });
+  }
+
+  /** Closes the connection; pending calls reject with `ERR_CONNECTION_CLOSED`. */
+  close(): Promise<void> {
+    return this.peer.close();
+  }
+
+  /** Same as {@link RpcConnection.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #start(method: string, params: unknown, options: CallOptions = {}): Promise<OpenCall> {
+    const { signal, timeout } = options;
+    if (signal?.aborted) throw new CancelledError("The call was cancelled before it started", { cause: signal.reason });
+    if (timeout !== undefined && !(timeout >= 0)) {
+      throw new UsageError("ERR_INVALID_ARGUMENT", `timeout must be a number of milliseconds, got ${timeout}`);
+    }
+    const unwrapped = unwrapFds(params);
+    const fds = [...unwrapped.fds, ...(options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd))];
+    const body = this.#codec.encode(unwrapped.value);
+    const request = await this.peer.sendRequest(this.#router.idOf(method), body, { fds });
+    return new OpenCall(request, signal, timeout);
+  }
+
+  async *#items(call: OpenCall): AsyncGenerator<Received<unknown>> {
+    for (;;) {
+      const update = await call.race(call.request.nextUpdate());
+      if (update === null) return;
+      if (update.header.serviceId !== UPDATE_ITEM) {
+        closeUnclaimed(update.fds);
+        continue;
+      }
+      yield { value: this.#decode(update, call), fds: update.fds };
+    }
+  }
+
+  async #result(response: Message): Promise<Received<unknown>> {
+    if (response.header.serviceId < 0) {
+      closeUnclaimed(response.fds);
+      throw this.#guardDecode(() => remoteErrorFrom(response, this.#codec), response);
+    }
+    return { value: this.#guardDecode(() => this.#codec.decode(response.body), response), fds: response.fds };
+  }
+
+  #decode(message: Message, call: OpenCall): unknown {
+    try {
+      return this.#guardDecode(() => this.#codec.decode(message.body), message);
+    } catch (error) {
+      call.request.abandon();
+      throw error;
+    }
+  }
+
+  /** A body that fails to decode is a protocol violation: it closes the connection. */
+  #guardDecode<T>(decode: () => T, message: Message): T {
+    try {
+      return decode();
+    } catch (error) {
+      closeUnclaimed(message.fds);
+      if (error instanceof ProtocolError) void this.peer.close(error);
+      throw error;
+    }
+  }
+
+  async #deliverNotification(message: Message): Promise<void> {
+    const route = this.#router.notification(message.header.serviceId);
+    if (route === undefined) {
+      closeUnclaimed(message.fds);
+      return;
+    }
+    let params: unknown;
+    try {
+      params = this.#guardDecode(() => this.#codec.decode(message.body), message);
+    } catch {
+      return;
+    }
+    try {
+      await route.target(params, { method: route.name, connection: this as RpcConnection, fds: message.fds });
+    } catch {
+      // A notification has nobody to answer; a failing listener must not break the connection.
+    } finally {
+      closeUnclaimed(message.fds);
+    }
+  }
+}
+
+/** A sent request plus the cancellation and timeout wiring of its call. */
+class OpenCall {
+  readonly request: SentRequest;
+  readonly #cancelled: Promise<never>;
+  #reject!: (error: unknown) => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: () => void;
+  #done = false;
+
+  constructor(request: SentRequest, signal: AbortSignal | undefined, timeout: number | undefined) {
+    this.request = request;
+    this.#signal = signal;
+    this.#cancelled = new Promise<never>((_, reject) => (this.#reject = reject));
+    this.#cancelled.catch(() => {});
+    this.#onAbort = () => this.cancel(new CancelledError("The call was cancelled", { cause: signal?.reason }));
+    signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (timeout !== undefined) this.#timer = setTimeout(() => this.cancel(new TimeoutError(timeout)), timeout);
+  }
+
+  /** Waits for `promise` unless the call is cancelled first. */
+  race<T>(promise: Promise<T>): Promise<T> {
+    return Promise.race([promise, this.#cancelled]);
+  }
+
+  /** Tells the peer, stops waiting, and rejects every `race`. */
+  cancel(error: unknown): void {
+    if (!this.request.finished) {
+      this.request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
+      this.request.abandon();
+    }
+    this.#reject(error);
+    this.dispose();
+  }
+
+  /** Releases the timer and signal listener; cancels the request if it is still open. */
+  dispose(): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    if (!this.request.finished) {
+      this.request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
+      this.request.abandon();
+    }
+  }
+}
+

@@ -1,0 +1,67 @@
+/**
+ * The interface every runtime adapter implements.
+ *
+ * @module
+ */
+
+import type { SocketAddress } from "./address.ts";
+import type { ByteStream, Listener, PacketSocket } from "./transport.ts";
+
+/** Options for creating a stream-socket listener. */
+export interface StreamListenOptions {
+  /** Permissions of the socket file (path addresses only). Default `0o600`. */
+  mode?: number;
+}
+
+/** Options for seqpacket sockets. */
+export interface SeqpacketOptions {
+  /** Largest datagram (12-byte header + body) sent or received. Default 64 KiB. */
+  maxPacketSize?: number;
+  /** The most descriptors one message may carry. Default 16. */
+  maxFds?: number;
+}
+
+/** Options for creating a seqpacket listener. */
+export interface SeqpacketListenOptions extends SeqpacketOptions {
+  /** Permissions of the socket file (path addresses only). Default `0o600`. */
+  mode?: number;
+}
+
+/** Socket operations of one runtime (Deno, Bun or Node). */
+export interface RuntimeAdapter {
+  /** `"deno"`, `"bun"` or `"node"`. */
+  readonly name: string;
+  /**
+   * Listens on a Unix stream socket.
+   *
+   * @param address Path or abstract name.
+   * @param options Socket file permissions.
+   */
+  listenStream(address: SocketAddress, options: StreamListenOptions): Promise<Listener<ByteStream>>;
+  /**
+   * Connects to a Unix stream socket.
+   *
+   * @param address Path or abstract name.
+   */
+  connectStream(address: SocketAddress): Promise<ByteStream>;
+  /**
+   * Listens on a Unix SOCK_SEQPACKET socket.
+   *
+   * @param address Path or abstract name.
+   * @param options Limits and permissions.
+   */
+  listenSeqpacket(address: SocketAddress, options: SeqpacketListenOptions): Promise<Listener<PacketSocket>>;
+  /**
+   * Connects to a Unix SOCK_SEQPACKET socket.
+   *
+   * @param address Path or abstract name.
+   * @param options Limits.
+   */
+  connectSeqpacket(address: SocketAddress, options: SeqpacketOptions): Promise<PacketSocket>;
+  /**
+   * Creates a connected pair of SOCK_SEQPACKET sockets in this process.
+   *
+   * @param options Limits.
+   */
+  seqpacketPair(options: SeqpacketOptions): Promise<[PacketSocket, PacketSocket]>;
+}
