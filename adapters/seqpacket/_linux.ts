@@ -1,0 +1,90 @@
+/**
+ * Linux constants used by the seqpacket layer. Their values are the same on
+ * x86_64 and aarch64 (both use the generic socket, fcntl and errno numbers).
+ *
+ * @module
+ */
+
+/** Socket, message and file flags. */
+export const AF_UNIX = 1;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
+export const SO_PEERCRED = 17;
+export const SCM_RIGHTS = 1;
+export const SHUT_RDWR = 2;
+
+export const MSG_CTRUNC = 0x8;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+
+/** The kernel's limit of descriptors in one SCM_RIGHTS message. */
+export const SCM_MAX_FD = 253;
+
+/** epoll and eventfd. */
+export const EPOLL_CLOEXEC = 0o2000000;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLIN = 0x1;
+export const EPOLLOUT = 0x4;
+export const EPOLLERR = 0x8;
+export const EPOLLHUP = 0x10;
+export const EPOLLONESHOT = 1 << 30;
+export const EFD_CLOEXEC = 0o2000000;
+export const EFD_NONBLOCK = 0o4000;
+
+/** statx(2). */
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const STATX_TYPE = 0x1;
+export const STATX_INO = 0x100;
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
+
+/** The errno values this layer reacts to, by name. */
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  EINTR: 4,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  ENOTDIR: 20,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  EROFS: 30,
+  EPIPE: 32,
+  ENAMETOOLONG: 36,
+  ELOOP: 40,
+  ENOTSOCK: 88,
+  EMSGSIZE: 90,
+  EPROTOTYPE: 91,
+  EADDRINUSE: 98,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  ENOBUFS: 105,
+  ENOTCONN: 107,
+  ETOOMANYREFS: 109,
+  ECONNREFUSED: 111,
+} as const;
+
+const errnoNames = new Map<number, string>(
+  Object.entries(Errno).map(([name, value]) => [value, name]),
+);
+
+/**
+ * Names an errno value.
+ *
+ * @param errno The value.
+ * @returns Its symbolic name, or `errno N` for values this layer does not know.
+ */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `errno ${errno}`;
+}
