@@ -110,7 +110,8 @@ async function listenStream(address: SocketAddress, options: StreamListenOptions
   const close = (): Promise<void> => {
     closing ??= (async () => {
       accepted.end((socket) => socket.destroy());
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Stops accepting at once; the callback would wait for every accepted socket, which the caller closes.
+      server.close();
       if (!address.abstract) await socketFileOps.remove(address.path);
     })();
     return closing;

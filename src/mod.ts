@@ -28,3 +28,4 @@ export * from "./with_fds.ts";
 export * from "./chunk_queue.ts";
 export * from "./accept_queue.ts";
 export * from "./socket_errors.ts";
+export * from "./demo_service.ts";

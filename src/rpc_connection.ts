@@ -7,7 +7,7 @@
  */
 
 import { cborCodec, type Codec } from "./codec.ts";
-import { CancelledError, ProtocolError, TimeoutError, UsageError } from "./errors.ts";
+import { CancelledError, ProtocolError, RemoteError, TimeoutError, UsageError } from "./errors.ts";
 import { closeUnclaimed, type FdHandle } from "./fd.ts";
 import type { Message } from "./message.ts";
 import { Peer, type SentRequest } from "./peer.ts";
@@ -184,7 +184,7 @@ export class RpcConnection<Remote = Service> {
         if (update === null) break;
         closeUnclaimed(update.fds);
       }
-      return (await this.#result(await call.race(call.request.response))) as Received<ResultOf<Remote[M]>>;
+      return (await this.#result(await call.race(call.request.response), call.method)) as Received<ResultOf<Remote[M]>>;
     } finally {
       call.dispose();
     }
@@ -231,7 +231,7 @@ export class RpcConnection<Remote = Service> {
       const call = await self.#start(method, params, options);
       try {
         yield* self.#items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
-        const { fds } = await self.#result(await call.race(call.request.response));
+        const { fds } = await self.#result(await call.race(call.request.response), call.method);
         closeUnclaimed(fds);
       } finally {
         call.dispose();
@@ -256,7 +256,7 @@ export class RpcConnection<Remote = Service> {
     const codec = this.#codec;
     const result = (async () => {
       try {
-        return (await this.#result(await call.race(call.request.response))).value;
+        return (await this.#result(await call.race(call.request.response), call.method)).value;
       } finally {
         call.dispose();
       }
@@ -319,7 +319,7 @@ export class RpcConnection<Remote = Service> {
     const fds = [...unwrapped.fds, ...(options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd))];
     const body = this.#codec.encode(unwrapped.value);
     const request = await this.peer.sendRequest(this.#router.idOf(method), body, { fds });
-    return new OpenCall(request, signal, timeout);
+    return new OpenCall(method, request, signal, timeout);
   }
 
   async *#items(call: OpenCall): AsyncGenerator<Received<unknown>> {
@@ -334,10 +334,14 @@ export class RpcConnection<Remote = Service> {
     }
   }
 
-  async #result(response: Message): Promise<Received<unknown>> {
+  async #result(response: Message, method: string): Promise<Received<unknown>> {
     if (response.header.serviceId < 0) {
       closeUnclaimed(response.fds);
-      throw this.#guardDecode(() => remoteErrorFrom(response, this.#codec), response);
+      const error = this.#guardDecode(() => remoteErrorFrom(response, this.#codec), response);
+      if (error.code === "ERR_METHOD_NOT_FOUND") {
+        throw new RemoteError(error.code, `The peer has no method "${method}" (${error.message})`, error.data);
+      }
+      throw error;
     }
     return { value: this.#guardDecode(() => this.#codec.decode(response.body), response), fds: response.fds };
   }
@@ -386,6 +390,7 @@ export class RpcConnection<Remote = Service> {
 
 /** A sent request plus the cancellation and timeout wiring of its call. */
 class OpenCall {
+  readonly method: string;
   readonly request: SentRequest;
   readonly #cancelled: Promise<never>;
   #reject!: (error: unknown) => void;
@@ -394,7 +399,8 @@ class OpenCall {
   readonly #onAbort: () => void;
   #done = false;
 
-  constructor(request: SentRequest, signal: AbortSignal | undefined, timeout: number | undefined) {
+  constructor(method: string, request: SentRequest, signal: AbortSignal | undefined, timeout: number | undefined) {
+    this.method = method;
     this.request = request;
     this.#signal = signal;
     this.#cancelled = new Promise<never>((_, reject) => (this.#reject = reject));

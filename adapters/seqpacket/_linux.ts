@@ -34,7 +34,7 @@ export const EPOLLIN = 0x1;
 export const EPOLLOUT = 0x4;
 export const EPOLLERR = 0x8;
 export const EPOLLHUP = 0x10;
-export const EPOLLONESHOT = 1 << 30;
+export const EPOLLONESHOT = 0x40000000;
 export const EFD_CLOEXEC = 0o2000000;
 export const EFD_NONBLOCK = 0o4000;
 

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { FrameDecoder, MessageType, ProtocolError, readHeader, writeHeader } from "../mod.ts";
+
+const hex = (text: string): Uint8Array => new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
+const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
+const concat = (...parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+};
+
+// The published fizyr-rpc test vectors (echo request, response, error response).
+const fizyrRequest = concat(hex("17000000 00000000 15000000 00000000"), ascii("Hello World"));
+const fizyrResponse = concat(hex("17000000 01000000 15000000 00000000"), ascii("Hello World"));
+const fizyrError = concat(hex("25000000 01000000 15000000 ffffffff"), ascii("failed to process request"));
+
+function encodeFrame(type: MessageType, requestId: number, serviceId: number, body: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(16 + body.length);
+  new DataView(frame.buffer).setUint32(0, 12 + body.length, true);
+  writeHeader({ type, requestId, serviceId }, frame, 4);
+  frame.set(body, 16);
+  return frame;
+}
+
+describe("fizyr-rpc test vectors", () => {
+  it("encodes the echo request, response and error response byte for byte", () => {
+    assert.deepEqual(encodeFrame(MessageType.Request, 21, 0, ascii("Hello World")), fizyrRequest);
+    assert.deepEqual(encodeFrame(MessageType.Response, 21, 0, ascii("Hello World")), fizyrResponse);
+    assert.deepEqual(encodeFrame(MessageType.Response, 21, -1, ascii("failed to process request")), fizyrError);
+  });
+
+  it("decodes them into header and body", () => {
+    const decoder = new FrameDecoder();
+    decoder.push(concat(fizyrRequest, fizyrResponse, fizyrError));
+    const frames = [decoder.next(), decoder.next(), decoder.next()];
+    assert.equal(decoder.next(), null);
+    const headers = frames.map((frame) => readHeader(frame!));
+    assert.deepEqual(headers, [
+      { type: MessageType.Request, requestId: 21, serviceId: 0 },
+      { type: MessageType.Response, requestId: 21, serviceId: 0 },
+      { type: MessageType.Response, requestId: 21, serviceId: -1 },
+    ]);
+    assert.equal(new TextDecoder().decode(frames[2]!.subarray(12)), "failed to process request");
+  });
+});
+
+describe("FrameDecoder", () => {
+  const stream = concat(
+    encodeFrame(MessageType.Request, 1, 7, ascii("a")),
+    encodeFrame(MessageType.Stream, 0, 9, new Uint8Array(0)),
+    encodeFrame(MessageType.ResponderUpdate, 0xffffffff, -5, new Uint8Array(70000).fill(3)),
+  );
+
+  function decodeAll(chunks: Uint8Array[]): Uint8Array[] {
+    const decoder = new FrameDecoder();
+    const frames: Uint8Array[] = [];
+    for (const chunk of chunks) {
+      decoder.push(chunk);
+      for (let frame = decoder.next(); frame !== null; frame = decoder.next()) frames.push(frame);
+    }
+    assert.equal(decoder.hasPartialFrame, false);
+    return frames;
+  }
+
+  it("gives the same frames for any chunking", () => {
+    const whole = decodeAll([stream]);
+    assert.equal(whole.length, 3);
+    const byteByByte = decodeAll([...stream].map((byte) => new Uint8Array([byte])));
+    assert.deepEqual(byteByByte, whole);
+    for (const size of [2, 3, 5, 13, 4096]) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < stream.length; i += size) chunks.push(stream.slice(i, i + size));
+      assert.deepEqual(decodeAll(chunks), whole, `chunk size ${size}`);
+    }
+    assert.deepEqual(readHeader(whole[2]!), { type: MessageType.ResponderUpdate, requestId: 0xffffffff, serviceId: -5 });
+    assert.equal(whole[2]!.length, 12 + 70000);
+  });
+
+  it("hands out frames that do not alias the pushed chunks", () => {
+    const chunk = encodeFrame(MessageType.Request, 1, 1, ascii("xyz"));
+    const decoder = new FrameDecoder();
+    decoder.push(chunk);
+    const frame = decoder.next()!;
+    chunk.fill(0);
+    assert.equal(new TextDecoder().decode(frame.subarray(12)), "xyz");
+  });
+
+  for (const [length, code] of [[0, "ERR_FRAME_TOO_SMALL"], [11, "ERR_FRAME_TOO_SMALL"], [0xffffffff, "ERR_FRAME_TOO_LARGE"]] as const) {
+    it(`rejects a declared length of ${length} before allocating`, () => {
+      const decoder = new FrameDecoder();
+      const prefix = new Uint8Array(4);
+      new DataView(prefix.buffer).setUint32(0, length, true);
+      decoder.push(prefix);
+      assert.throws(() => decoder.next(), (error: unknown) => error instanceof ProtocolError && error.code === code);
+    });
+  }
+
+  it("respects a configured maximum", () => {
+    const decoder = new FrameDecoder(100);
+    decoder.push(encodeFrame(MessageType.Request, 1, 1, new Uint8Array(88)));
+    assert.equal(decoder.next()!.length, 100);
+    decoder.push(encodeFrame(MessageType.Request, 1, 1, new Uint8Array(89)));
+    assert.throws(() => decoder.next(), /Frame of 101 bytes exceeds the 100-byte limit/);
+  });
+
+  it("rejects an unknown message type in the header", () => {
+    const frame = encodeFrame(MessageType.Request, 1, 1, new Uint8Array(0));
+    frame[4] = 5;
+    assert.throws(() => readHeader(frame, 4), (error: unknown) => (error as ProtocolError).code === "ERR_INVALID_MESSAGE_TYPE");
+  });
+});

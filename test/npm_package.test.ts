@@ -1,0 +1,302 @@
+/**
+ * The npm package as users get it: `npm pack` the build, install the tarball
+ * into a fresh project, and import `peerlink` by name from Node 20, Node 24,
+ * Bun and Deno in child processes, each serving and calling `echo` over a
+ * stream socket and a seqpacket socket. Also type-checks a consumer against
+ * the published declarations, and dry-runs `deno publish` on the source.
+ *
+ * Under `node --test` (the compiled tree in npm/) it packs that build; under
+ * `deno test` and `bun test` it first builds into a temporary directory with
+ * scripts/build_npm.ts, so it never packs a stale npm/.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, join, sep } from "node:path";
+import process from "node:process";
+import { after, describe, it } from "node:test";
+import { isCompiled, repoRoot, tempDir } from "./_helpers.ts";
+
+/** Generous: a cold npm cache downloads cborg and koffi. */
+const SETUP_TIMEOUT_MS = 180_000;
+/** A consumer run takes about a second; a child still alive after this hangs. */
+const CHILD_TIMEOUT_MS = 20_000;
+
+const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; kills it after `timeoutMs`. Rejects only if it cannot start. */
+function exec(file: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? CHILD_TIMEOUT_MS);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+function describeResult(command: string, result: Result): string {
+  const status = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
+  return `${command} ${status}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+}
+
+async function execOk(file: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+  const result = await exec(file, args, options);
+  assert.equal(result.code, 0, describeResult(`${file} ${args.join(" ")}`, result));
+  return result.stdout;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() && (stat.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The first `name` on PATH outside node_modules/.bin directories. */
+function onSystemPath(name: string): string | undefined {
+  for (const directory of (process.env.PATH ?? "").split(delimiter)) {
+    if (!directory || directory.split(sep).includes("node_modules")) continue;
+    if (isExecutable(join(directory, name))) return join(directory, name);
+  }
+  return undefined;
+}
+
+/** The system Node 20: the one npm runs under, else the first on PATH. */
+const systemNode = process.env.npm_node_execpath ?? onSystemPath("node");
+const npm = onSystemPath("npm");
+
+/** The runtimes that import the installed package, and the adapter each must get. */
+const consumers = [
+  { label: "Node 20", command: systemNode, args: [], adapter: "node", major: 20 },
+  { label: "Node 24", command: bin("node"), args: [], adapter: "node", major: 24 },
+  { label: "Bun", command: bin("bun"), args: [], adapter: "bun" },
+  { label: "Deno", command: bin("deno"), args: ["run", "-A"], adapter: "deno" },
+] as const;
+
+/**
+ * Run by every consumer: imports `peerlink` by name, serves `echo` on a
+ * stream socket and on a seqpacket socket, calls it, and prints one JSON
+ * line. It also lists which of mod.js's exports (the API the `types`
+ * condition describes) the module the runtime got lacks.
+ */
+const CONSUMER_SCRIPT = `
+import * as peerlink from "peerlink";
+import process from "node:process";
+
+const mod = await import(new URL("./node_modules/peerlink/esm/mod.js", import.meta.url).href);
+const adapters = [peerlink.denoRuntime, peerlink.bunRuntime, peerlink.nodeRuntime].filter(Boolean);
+const payload = { text: "hello from npm", list: [1, 2, 3], bytes: new Uint8Array([7, 8, 9]) };
+
+async function echo(address) {
+  try {
+    const server = await peerlink.listen(address, { handlers: { echo: (value) => value } });
+    try {
+      const client = await peerlink.connect(address);
+      try {
+        const value = await client.call("echo", payload);
+        return { ...value, bytes: value.bytes instanceof Uint8Array ? Array.from(value.bytes) : String(value.bytes) };
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await server.close();
+    }
+  } catch (error) {
+    return { error: String(error?.stack ?? error) };
+  }
+}
+
+const [socketDir, runtime] = process.argv.slice(2);
+const report = {
+  adapters: adapters.map((adapter) => adapter.name),
+  resolved: import.meta.resolve("peerlink"),
+  missingExports: Object.keys(mod).filter((name) => !(name in peerlink)),
+  stream: await echo("unix:" + socketDir + "/" + runtime + "-stream.sock"),
+  seqpacket: await echo("seqpacket:" + socketDir + "/" + runtime + "-seqpacket.sock"),
+};
+console.log("PEERLINK-REPORT " + JSON.stringify(report));
+`;
+
+/** Type-checks a consumer against the published declarations, through the `types` conditions. */
+const TYPECHECK_SOURCE = `
+import { connect, listen, type RpcServer } from "peerlink";
+import { bunRuntime } from "peerlink/bun";
+import { denoRuntime } from "peerlink/deno";
+import { nodeRuntime } from "peerlink/node";
+
+export const runtimeNames: string[] = [bunRuntime.name, denoRuntime.name, nodeRuntime.name];
+
+export async function roundTrip(path: string): Promise<unknown> {
+  const server: RpcServer = await listen("unix:" + path, { handlers: { echo: (value: unknown) => value } });
+  const client = await connect("unix:" + path);
+  const result = await client.call("echo", { hello: "types" });
+  await client.close();
+  await server.close();
+  return result;
+}
+`;
+
+interface Installed {
+  /** Files in the tarball, relative to the package root. */
+  files: string[];
+  /** The package.json inside the tarball. */
+  manifest: { exports: Record<string, unknown>; files: string[]; dependencies: Record<string, string> };
+  /** The project the tarball was installed into. */
+  consumer: string;
+}
+
+const work = tempDir();
+after(() => work.cleanup());
+
+let installing: Promise<Installed> | undefined;
+/** Builds (from source runs), packs and installs the package once per test file. */
+function installed(): Promise<Installed> {
+  installing ??= install();
+  return installing;
+}
+
+async function install(): Promise<Installed> {
+  let packageDir = join(repoRoot, "npm");
+  if (!isCompiled) {
+    packageDir = join(work.path, "package");
+    await execOk(bin("deno"), ["run", "-A", join(repoRoot, "scripts", "build_npm.ts"), "--out", packageDir], {
+      timeoutMs: SETUP_TIMEOUT_MS,
+    });
+  }
+  assert.ok(existsSync(join(packageDir, "package.json")), `${packageDir} holds no build; run scripts/build_npm.ts`);
+
+  const packed = JSON.parse(
+    await execOk(npm!, ["pack", "--json", "--pack-destination", work.path, packageDir], { cwd: work.path }),
+  ) as { filename: string; files: { path: string }[] }[];
+  const tarball = join(work.path, packed[0]!.filename);
+
+  const consumer = join(work.path, "consumer");
+  mkdirSync(consumer);
+  writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  writeFileSync(join(consumer, "check.mjs"), CONSUMER_SCRIPT);
+  await execOk(npm!, ["install", tarball, "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], {
+    cwd: consumer,
+    timeoutMs: SETUP_TIMEOUT_MS,
+  });
+  const manifest = JSON.parse(readFileSync(join(consumer, "node_modules", "peerlink", "package.json"), "utf8"));
+  return { files: packed[0]!.files.map((file) => file.path), manifest, consumer };
+}
+
+/** Every file path named in an `exports` value. */
+function exportTargets(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (value === null || typeof value !== "object") return [];
+  return Object.values(value).flatMap(exportTargets);
+}
+
+const skipReason = !npm
+  ? "npm is not on PATH"
+  : !isCompiled && !isExecutable(bin("deno"))
+  ? "building the package needs node_modules/.bin/deno"
+  : undefined;
+
+describe("npm package", { skip: skipReason ?? false }, () => {
+  it("ships the library and its declarations, no tests", { timeout: SETUP_TIMEOUT_MS }, async () => {
+    const { files, manifest } = await installed();
+    const tests = files.filter((file) => file.startsWith("esm/test/") || /\.test\.(js|d\.ts)$/.test(file));
+    assert.deepEqual(tests, [], "compiled tests must not be published");
+    assert.ok(!files.includes(".peerlink-build"), "the build marker must not be published");
+    for (const target of exportTargets(manifest.exports)) {
+      assert.ok(files.includes(target.replace(/^\.\//, "")), `exports names ${target}, which is not in the tarball`);
+    }
+    for (const file of ["esm/mod.d.ts", "esm/adapters/seqpacket/node.js", "esm/adapters/seqpacket/node.d.ts"]) {
+      assert.ok(files.includes(file), `${file} is missing from the tarball`);
+    }
+    assert.deepEqual(Object.keys(manifest.exports["."] as object), ["types", "deno", "bun", "node", "default"]);
+    assert.deepEqual(Object.keys(manifest.dependencies).sort(), ["cborg", "koffi"]);
+  });
+
+  for (const consumer of consumers) {
+    const missing = !consumer.command || !isExecutable(consumer.command)
+      ? `${consumer.label} is not installed (${consumer.command ?? "no system node on PATH"})`
+      : undefined;
+    it(`imports peerlink by name from ${consumer.label} and gets the ${consumer.adapter} adapter`, {
+      skip: missing ?? false,
+      timeout: SETUP_TIMEOUT_MS,
+    }, async () => {
+      const command = consumer.command!;
+      if ("major" in consumer) {
+        const version = (await execOk(command, ["--version"])).trim();
+        assert.match(version, new RegExp(`^v${consumer.major}\\.`), `${command} should be Node ${consumer.major}`);
+      }
+      const { consumer: project } = await installed();
+      const result = await exec(command, [...consumer.args, "check.mjs", project, consumer.adapter], { cwd: project });
+      const line = result.stdout.split("\n").find((text) => text.startsWith("PEERLINK-REPORT "));
+      assert.ok(line, describeResult(`${consumer.label} check.mjs`, result));
+      assert.equal(result.code, 0, describeResult(`${consumer.label} check.mjs (should exit once everything is closed)`, result));
+      const report = JSON.parse(line.slice("PEERLINK-REPORT ".length));
+      const expected = { text: "hello from npm", list: [1, 2, 3], bytes: [7, 8, 9] };
+      assert.deepEqual(report.adapters, [consumer.adapter], `"peerlink" should load only the ${consumer.adapter} adapter`);
+      assert.match(report.resolved, new RegExp(`/node_modules/peerlink/esm/adapters/${consumer.adapter}\\.js$`));
+      assert.deepEqual(report.stream, expected, "echo over a stream socket");
+      assert.deepEqual(report.seqpacket, expected, "echo over a seqpacket socket");
+      assert.deepEqual(report.missingExports, [], `mod.d.ts (the "types" entry) declares exports the ${consumer.adapter} adapter lacks`);
+    });
+  }
+
+  it("type-checks a consumer against the published declarations", { timeout: SETUP_TIMEOUT_MS }, async () => {
+    const { consumer } = await installed();
+    writeFileSync(join(consumer, "consumer.ts"), TYPECHECK_SOURCE);
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          lib: ["ESNext"],
+          module: "NodeNext",
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noEmit: true,
+          skipLibCheck: false,
+          typeRoots: [join(repoRoot, "node_modules", "@types")],
+          types: ["node"],
+        },
+        files: ["consumer.ts"],
+      }),
+    );
+    const tsc = join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+    await execOk(bin("node"), [tsc, "-p", consumer], { cwd: consumer, timeoutMs: 60_000 });
+  });
+});
+
+describe("deno publish", { skip: isExecutable(bin("deno")) ? false : "node_modules/.bin/deno is missing" }, () => {
+  it("dry run passes: no slow types, every published file type-checks", { timeout: 120_000 }, async () => {
+    const result = await exec(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], { timeoutMs: 120_000 });
+    const output = result.stdout + result.stderr;
+    assert.equal(result.code, 0, describeResult("deno publish --dry-run --allow-dirty", result));
+    assert.match(output, /Dry run complete/);
+    // Slow types and type errors are `error[...]` lines (and a non-zero exit).
+    assert.doesNotMatch(output, /^error/m);
+  });
+});
