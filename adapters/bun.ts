@@ -114,7 +114,7 @@ function socketPath(address: SocketAddress): string {
 
 const socketFileOps = nodeFsSocketFileOps(async (path) => {
   try {
-    const socket = await bunGlobal().connect<SocketState>({ unix: path, data: {}, socket: { error: () => {} } });
+    const socket = await bunGlobal().connect<SocketState>({ unix: path, data: {}, socket: { data: () => {}, error: () => {} } });
     socket.terminate();
     return true;
   } catch {

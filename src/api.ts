@@ -7,7 +7,7 @@
 import { parseAddress, type SocketAddress } from "./address.ts";
 import type { Codec } from "./codec.ts";
 import { PacketMessageTransport } from "./packet_transport.ts";
-import type { RuntimeAdapter, SeqpacketOptions } from "./runtime.ts";
+import type { RuntimeAdapter, SeqpacketListenOptions, SeqpacketOptions } from "./runtime.ts";
 import { Router } from "./router.ts";
 import { RpcConnection } from "./rpc_connection.ts";
 import { type Handshake, RpcServer, type RpcServerOptions } from "./rpc_server.ts";
@@ -16,11 +16,9 @@ import { StreamMessageTransport } from "./stream_transport.ts";
 import type { Listener, MessageTransport } from "./transport.ts";
 
 /** Options for opening a transport (no RPC layer). */
-export interface TransportOptions extends SeqpacketOptions {
+export interface TransportOptions extends SeqpacketListenOptions {
   /** Largest message (header + body) on stream sockets. Default 16 MiB. */
   maxMessageSize?: number;
-  /** Socket file permissions when listening on a path. Default `0o600`. */
-  mode?: number;
 }
 
 /** Options of `listen`. */
@@ -131,11 +129,12 @@ function streamOptions(options: TransportOptions): { maxMessageSize?: number } {
   return options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize };
 }
 
-function seqpacketOptions(options: TransportOptions): SeqpacketOptions & { mode?: number } {
-  const result: SeqpacketOptions & { mode?: number } = {};
+function seqpacketOptions(options: TransportOptions): SeqpacketListenOptions {
+  const result: SeqpacketListenOptions = {};
   if (options.maxPacketSize !== undefined) result.maxPacketSize = options.maxPacketSize;
   if (options.maxFds !== undefined) result.maxFds = options.maxFds;
   if (options.mode !== undefined) result.mode = options.mode;
+  if (options.backlog !== undefined) result.backlog = options.backlog;
   return result;
 }
 

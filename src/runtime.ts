@@ -13,18 +13,28 @@ export interface StreamListenOptions {
   mode?: number;
 }
 
-/** Options for seqpacket sockets. */
+/** Options of every seqpacket socket. */
 export interface SeqpacketOptions {
-  /** Largest datagram (12-byte header + body) sent or received. Default 64 KiB. */
+  /**
+   * The largest datagram (12-byte header + body) sent or received, in bytes.
+   * The socket's send buffer is grown to fit it (the kernel refuses
+   * datagrams above SO_SNDBUF − 32 bytes, and SO_SNDBUF is capped at
+   * 2 × net.core.wmem_max). Default 64 KiB.
+   */
   maxPacketSize?: number;
-  /** The most descriptors one message may carry. Default 16. */
+  /** The most file descriptors one message may carry, at most 253 (SCM_MAX_FD). Default 16. */
   maxFds?: number;
 }
 
 /** Options for creating a seqpacket listener. */
 export interface SeqpacketListenOptions extends SeqpacketOptions {
-  /** Permissions of the socket file (path addresses only). Default `0o600`. */
+  /**
+   * Permissions of the socket file, applied before the listener accepts
+   * anything. Ignored for abstract addresses. Default `0o600`.
+   */
   mode?: number;
+  /** Length of the kernel's queue of connections not yet accepted. Default 128. */
+  backlog?: number;
 }
 
 /** Socket operations of one runtime (Deno, Bun or Node). */

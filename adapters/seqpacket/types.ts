@@ -23,33 +23,7 @@ export interface SeqpacketAddress {
   abstract: boolean;
 }
 
-/** Options of every seqpacket socket. */
-export interface SeqpacketOptions {
-  /**
-   * The largest datagram sent or received, in bytes. The socket's send buffer
-   * is grown to fit it (the kernel refuses datagrams above SO_SNDBUF − 32
-   * bytes, and SO_SNDBUF is capped at 2 × net.core.wmem_max).
-   * Default {@link DEFAULT_MAX_PACKET_SIZE}.
-   */
-  maxPacketSize?: number;
-  /**
-   * The most file descriptors one datagram may carry, at most 253 (the
-   * kernel's SCM_MAX_FD). Default {@link DEFAULT_MAX_FDS}.
-   */
-  maxFds?: number;
-}
-
-/** Options of {@link SeqpacketOptions} plus the listener's own settings. */
-export interface SeqpacketListenOptions extends SeqpacketOptions {
-  /**
-   * Permissions of the socket file, applied before the listener accepts
-   * anything. Ignored for abstract addresses, which have no permissions.
-   * Default {@link DEFAULT_MODE}.
-   */
-  mode?: number;
-  /** Length of the kernel's queue of connections not yet accepted. Default {@link DEFAULT_BACKLOG}. */
-  backlog?: number;
-}
+export type { SeqpacketListenOptions, SeqpacketOptions } from "../../src/runtime.ts";
 
 /** Default `maxPacketSize`: 64 KiB, which fits in the kernel's default send buffer. */
 export const DEFAULT_MAX_PACKET_SIZE = 65536;
