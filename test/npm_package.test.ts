@@ -63,7 +63,11 @@ function describeResult(command: string, result: Result): string {
   return `${command} ${status}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
 }
 
-async function execOk(file: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+async function execOk(
+  file: string,
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<string> {
   const result = await exec(file, args, options);
   assert.equal(result.code, 0, describeResult(`${file} ${args.join(" ")}`, result));
   return result.stdout;
@@ -200,7 +204,15 @@ async function install(): Promise<Installed> {
   mkdirSync(consumer);
   writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   writeFileSync(join(consumer, "check.mjs"), CONSUMER_SCRIPT);
-  await execOk(npm!, ["install", tarball, "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], {
+  await execOk(npm!, [
+    "install",
+    tarball,
+    "--omit=dev",
+    "--no-audit",
+    "--no-fund",
+    "--prefer-offline",
+    "--loglevel=error",
+  ], {
     cwd: consumer,
     timeoutMs: SETUP_TIMEOUT_MS,
   });
@@ -254,14 +266,26 @@ describe("npm package", { skip: skipReason ?? false }, () => {
       const result = await exec(command, [...consumer.args, "check.mjs", project, consumer.adapter], { cwd: project });
       const line = result.stdout.split("\n").find((text) => text.startsWith("PEERLINK-REPORT "));
       assert.ok(line, describeResult(`${consumer.label} check.mjs`, result));
-      assert.equal(result.code, 0, describeResult(`${consumer.label} check.mjs (should exit once everything is closed)`, result));
+      assert.equal(
+        result.code,
+        0,
+        describeResult(`${consumer.label} check.mjs (should exit once everything is closed)`, result),
+      );
       const report = JSON.parse(line.slice("PEERLINK-REPORT ".length));
       const expected = { text: "hello from npm", list: [1, 2, 3], bytes: [7, 8, 9] };
-      assert.deepEqual(report.adapters, [consumer.adapter], `"peerlink" should load only the ${consumer.adapter} adapter`);
+      assert.deepEqual(
+        report.adapters,
+        [consumer.adapter],
+        `"peerlink" should resolve to the ${consumer.adapter} adapter module`,
+      );
       assert.match(report.resolved, new RegExp(`/node_modules/peerlink/esm/adapters/${consumer.adapter}\\.js$`));
       assert.deepEqual(report.stream, expected, "echo over a stream socket");
       assert.deepEqual(report.seqpacket, expected, "echo over a seqpacket socket");
-      assert.deepEqual(report.missingExports, [], `mod.d.ts (the "types" entry) declares exports the ${consumer.adapter} adapter lacks`);
+      assert.deepEqual(
+        report.missingExports,
+        [],
+        `mod.d.ts (the "types" entry) declares exports the ${consumer.adapter} adapter lacks`,
+      );
     });
   }
 
