@@ -108,6 +108,8 @@ export interface PeerOptions {
   onStream?: (message: Message) => void;
   /** Called once when the peer closes, with the error that closed it (if any). */
   onClose?: (error: unknown) => void;
+  /** The first request id to use; later ids count up from it, wrapping at 2^32. Default 1. */
+  firstRequestId?: number;
 }
 
 const textEncoder = new TextEncoder();
@@ -144,6 +146,7 @@ export class Peer {
   constructor(transport: MessageTransport, options: PeerOptions = {}) {
     this.#transport = transport;
     this.#options = options;
+    this.#nextRequestId = (options.firstRequestId ?? 1) >>> 0;
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
     void this.#readLoop();
   }
