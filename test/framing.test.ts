@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FrameDecoder, MessageType, ProtocolError, readHeader, writeHeader } from "../mod.ts";
+import { FrameDecoder, MessageType, methodId, ProtocolError, readHeader, writeHeader } from "../mod.ts";
 
 const hex = (text: string): Uint8Array => new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -112,5 +112,14 @@ describe("FrameDecoder", () => {
     const frame = encodeFrame(MessageType.Request, 1, 1, new Uint8Array(0));
     frame[4] = 5;
     assert.throws(() => readHeader(frame, 4), (error: unknown) => (error as ProtocolError).code === "ERR_INVALID_MESSAGE_TYPE");
+  });
+});
+
+describe("methodId", () => {
+  it("is 32-bit FNV-1a with the top bit cleared, as docs/PROTOCOL.md specifies", () => {
+    assert.equal(methodId(""), 0x811c9dc5 & 0x7fffffff);
+    assert.equal(methodId("echo"), 1419629700);
+    assert.equal(methodId("add"), 993596020);
+    assert.equal(methodId("héllo"), methodId("h\u00e9llo"));
   });
 });

@@ -289,6 +289,14 @@ describe("npm package", { skip: skipReason ?? false }, () => {
     });
   }
 
+  it("installs the peerlink command", { timeout: SETUP_TIMEOUT_MS }, async (t) => {
+    const { consumer, manifest } = await installed();
+    if (!("bin" in manifest)) return t.skip("the package has no bin (no cli.ts)");
+    // The bin runs under whichever node is on PATH, through its #!/usr/bin/env node line.
+    const help = await execOk(join(consumer, "node_modules", ".bin", "peerlink"), ["--help"], { cwd: consumer });
+    assert.match(help, /^Usage:/);
+  });
+
   it("type-checks a consumer against the published declarations", { timeout: SETUP_TIMEOUT_MS }, async () => {
     const { consumer } = await installed();
     writeFileSync(join(consumer, "consumer.ts"), TYPECHECK_SOURCE);
