@@ -113,11 +113,13 @@ describe("unix socket addresses", () => {
     dir.cleanup();
   });
 
-  it("lets a process exit on its own after close", async () => {
-    const dir = tempDir();
-    const result = await run(scriptCommand("node", "test/fixtures/serve_once.ts", [`unix:${join(dir.path, "once.sock")}`]), 15000);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), "3");
-    dir.cleanup();
-  });
+  for (const runtime of ["deno", "bun", "node"] as const) {
+    it(`lets a ${runtime} process exit on its own after close`, async () => {
+      const dir = tempDir();
+      const result = await run(scriptCommand(runtime, "test/fixtures/serve_once.ts", [`unix:${join(dir.path, "once.sock")}`]), 15000);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), "3");
+      dir.cleanup();
+    });
+  }
 });
