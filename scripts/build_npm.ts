@@ -318,7 +318,11 @@ async function runTests(testDir: string): Promise<number> {
  *
  * Files run one at a time (`--test-concurrency=1`): on a 2-core machine that
  * is Node's default anyway, and socket tests that spawn runtimes time out
- * less when they do not compete for the CPU.
+ * less when they do not compete for the CPU. `--test-force-exit` ends each
+ * file's process once its tests are done: a test that timed out usually
+ * leaves a socket open, and without it that file would never exit and block
+ * every file after it. The timed-out test still fails the run; that a
+ * process exits by itself is asserted by tests that spawn one.
  */
 async function nodeTest(
   node: string,
@@ -333,6 +337,7 @@ async function nodeTest(
         "--test",
         "--test-concurrency=1",
         `--test-timeout=${TEST_TIMEOUT_MS}`,
+        "--test-force-exit",
         "--test-reporter=spec",
         "--test-reporter-destination=stdout",
         "--test-reporter=tap",
@@ -343,8 +348,8 @@ async function nodeTest(
       stdout: "inherit",
       stderr: "inherit",
     }).spawn();
-    // A file whose tests leave a handle open never exits. SIGTERM makes the
-    // runner print the files it was still running ("Interrupted while running").
+    // Last resort for a test that hangs without a timeout firing. SIGTERM makes
+    // the runner print the files it was still running ("Interrupted while running").
     let timedOut = false;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
     const watchdog = setTimeout(() => {

@@ -226,13 +226,14 @@ export class RpcConnection<Remote = Service> {
     params?: ParamsOf<Remote[M]>,
     options?: CallOptions,
   ): AsyncIterable<Received<ItemOf<Remote[M]>>> {
-    const self = this;
+    const start = (): Promise<OpenCall> => this.#start(method, params, options);
+    const items = (call: OpenCall): AsyncGenerator<Received<unknown>> => this.#items(call);
+    const result = (call: OpenCall, response: Message): Received<unknown> => this.#result(response, call.method);
     return (async function* () {
-      const call = await self.#start(method, params, options);
+      const call = await start();
       try {
-        yield* self.#items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
-        const { fds } = await self.#result(await call.race(call.request.response), call.method);
-        closeUnclaimed(fds);
+        yield* items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
+        closeUnclaimed(result(call, await call.race(call.request.response)).fds);
       } finally {
         call.dispose();
       }
@@ -262,9 +263,8 @@ export class RpcConnection<Remote = Service> {
       }
     })() as Promise<ResultOf<Remote[M]>>;
     result.catch(() => {});
-    const self = this;
     const withFds = (): AsyncGenerator<Received<ItemOf<Remote[M]>>> =>
-      self.#items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
+      this.#items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
     return {
       requestId: call.request.requestId,
       result,
@@ -334,7 +334,7 @@ export class RpcConnection<Remote = Service> {
     }
   }
 
-  async #result(response: Message, method: string): Promise<Received<unknown>> {
+  #result(response: Message, method: string): Received<unknown> {
     if (response.header.serviceId < 0) {
       closeUnclaimed(response.fds);
       const error = this.#guardDecode(() => remoteErrorFrom(response, this.#codec), response);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConnectionClosedError, PeerlinkError, UsageError } from "./errors.ts";
+import { ConnectionClosedError, type PeerlinkError, UsageError } from "./errors.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, FrameDecoder, LENGTH_PREFIX_SIZE } from "./frame_decoder.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader, writeHeader } from "./message.ts";
 import type { ByteStream, ConnectionInfo, MessageTransport } from "./transport.ts";

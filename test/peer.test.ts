@@ -28,7 +28,7 @@ const fizyrResponse = concat(hex("17000000 01000000 15000000 00000000"), text("H
 const fizyrError = concat(hex("25000000 01000000 15000000 ffffffff"), text("failed to process request"));
 
 async function readBytes(stream: ByteStream, count: number): Promise<Uint8Array> {
-  let received = new Uint8Array(0);
+  let received: Uint8Array = new Uint8Array(0);
   while (received.length < count) {
     const chunk = await stream.read();
     if (chunk === null) break;

@@ -9,7 +9,7 @@ import {
   listen,
   RemoteError,
   Router,
-  RpcConnection,
+  type RpcConnection,
   RpcError,
   type RpcServer,
   withFds,
