@@ -313,8 +313,8 @@ async function runTests(testDir: string): Promise<number> {
 }
 
 /**
- * One `node --test` run, streaming the spec reporter and summarising the TAP
- * reporter's counts.
+ * One `node --test` run: streams the spec reporter's output and summarises
+ * the totals it prints at the end.
  *
  * Files run one at a time (`--test-concurrency=1`): on a 2-core machine that
  * is Node's default anyway, and socket tests that spawn runtimes time out
@@ -329,55 +329,58 @@ async function nodeTest(
   version: string,
   files: string[],
 ): Promise<{ passed: boolean; summary: string }> {
-  const tap = await Deno.makeTempFile({ prefix: "peerlink-node-test-", suffix: ".tap" });
   const started = performance.now();
-  try {
-    const child = new Deno.Command(node, {
-      args: [
-        "--test",
-        "--test-concurrency=1",
-        `--test-timeout=${TEST_TIMEOUT_MS}`,
-        "--test-force-exit",
-        "--test-reporter=spec",
-        "--test-reporter-destination=stdout",
-        "--test-reporter=tap",
-        `--test-reporter-destination=${tap}`,
-        ...files,
-      ],
-      cwd: ROOT,
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-    // Last resort for a test that hangs without a timeout firing. SIGTERM makes
-    // the runner print the files it was still running ("Interrupted while running").
-    let timedOut = false;
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
-    const watchdog = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGTERM");
-      killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    }, TEST_RUN_TIMEOUT_MS);
-    const status = await child.status;
-    clearTimeout(watchdog);
-    clearTimeout(killTimer);
-    const counts = tapCounts(await Deno.readTextFile(tap));
-    const verdict = status.success
-      ? "PASS"
-      : timedOut
-      ? `FAIL (stopped after ${TEST_RUN_TIMEOUT_MS / 1000} s; see "Interrupted while running" above)`
-      : status.signal
-      ? `FAIL (killed by ${status.signal})`
-      : `FAIL (exit code ${status.code})`;
-    return { passed: status.success, summary: `Node ${version}: ${verdict} — ${counts} in ${seconds(started)}` };
-  } finally {
-    await Deno.remove(tap).catch(() => {});
+  const child = new Deno.Command(node, {
+    args: [
+      "--test",
+      "--test-concurrency=1",
+      `--test-timeout=${TEST_TIMEOUT_MS}`,
+      "--test-force-exit",
+      "--test-reporter=spec",
+      ...files,
+    ],
+    cwd: ROOT,
+    env: Deno.stdout.isTerminal() ? { FORCE_COLOR: "1" } : {},
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  // Last resort for a test that hangs without a timeout firing. SIGTERM makes
+  // the runner print the files it was still running ("Interrupted while running").
+  let timedOut = false;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const watchdog = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGTERM");
+    killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  }, TEST_RUN_TIMEOUT_MS);
+  let tail = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    for (let offset = 0; offset < chunk.length;) offset += await Deno.stdout.write(chunk.subarray(offset));
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-16_384);
   }
+  const status = await child.status;
+  clearTimeout(watchdog);
+  clearTimeout(killTimer);
+  const verdict = status.success
+    ? "PASS"
+    : timedOut
+    ? `FAIL (stopped after ${TEST_RUN_TIMEOUT_MS / 1000} s; see "Interrupted while running" above)`
+    : status.signal
+    ? `FAIL (killed by ${status.signal})`
+    : `FAIL (exit code ${status.code})`;
+  return {
+    passed: status.success,
+    summary: `Node ${version}: ${verdict} — ${specTotals(tail)} in ${seconds(started)}`,
+  };
 }
 
-/** "12 passed, 0 failed, 1 skipped" from the `# pass N` lines at the end of a TAP stream. */
-function tapCounts(tap: string): string {
-  if (!/^# tests \d+$/m.test(tap)) return "no totals (the run did not finish)";
-  const count = (key: string): number => Number(new RegExp(`^# ${key} (\\d+)$`, "m").exec(tap)?.[1] ?? 0);
+/** "12 passed, 0 failed, 1 skipped" from the `ℹ pass 12` lines that end the spec reporter's output. */
+function specTotals(output: string): string {
+  // deno-lint-ignore no-control-regex
+  const text = output.replace(/\x1b\[[0-9;]*m/g, "");
+  if (!/^ℹ tests \d+$/m.test(text)) return "no totals (the run did not finish)";
+  const count = (key: string): number => Number(new RegExp(`^ℹ ${key} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
   const parts = [`${count("pass")} passed`, `${count("fail")} failed`];
   for (const key of ["cancelled", "skipped", "todo"]) if (count(key) > 0) parts.push(`${count(key)} ${key}`);
   return parts.join(", ");

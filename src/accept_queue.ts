@@ -23,7 +23,11 @@ export class AcceptQueue<T> {
     else this.#items.push(item);
   }
 
-  /** @returns The next connection, or `null` once the queue has ended. */
+  /**
+   * Waits for the next connection.
+   *
+   * @returns The connection, or `null` once the queue has ended.
+   */
   next(): Promise<T | null> {
     if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
     if (this.#dispose) return Promise.resolve(null);

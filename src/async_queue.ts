@@ -21,7 +21,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   #error: unknown = undefined;
   readonly #onReturn: (() => void) | undefined;
 
-  /** @param onReturn Called when a `for await` loop over the queue exits early. */
+  /**
+   * Creates the instance.
+   *
+   * @param onReturn Called when a `for await` loop over the queue exits early.
+   */
   constructor(onReturn?: () => void) {
     this.#onReturn = onReturn;
   }
@@ -87,7 +91,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  /** @returns An iterator over the queue; leaving a loop early calls `onReturn`. */
+  /**
+   * Iterates over the queue.
+   *
+   * @returns The iterator; leaving a loop early calls `onReturn`.
+   */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
     return {
       next: () => this.next(),

@@ -28,6 +28,8 @@ export class ChunkQueue {
   #paused = false;
 
   /**
+   * Creates the instance.
+   *
    * @param flow Pauses and resumes the socket.
    * @param highWaterMark Bytes buffered before the socket is paused.
    */

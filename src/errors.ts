@@ -53,6 +53,8 @@ export class PeerlinkError extends Error {
   readonly code: string;
 
   /**
+   * Creates the instance.
+   *
    * @param code Stable error code.
    * @param message Human-readable description.
    * @param options Optional cause.
@@ -67,6 +69,8 @@ export class PeerlinkError extends Error {
 /** The peer sent bytes or messages that break the protocol; the connection is closed. */
 export class ProtocolError extends PeerlinkError {
   /**
+   * Creates the instance.
+   *
    * @param code Which protocol rule was broken.
    * @param message Human-readable description.
    * @param options Optional cause.
@@ -91,6 +95,8 @@ export class ProtocolError extends PeerlinkError {
 /** The connection closed (or broke) before the operation could finish. */
 export class ConnectionClosedError extends PeerlinkError {
   /**
+   * Creates the instance.
+   *
    * @param message Human-readable description.
    * @param options The error that closed the connection, if any.
    */
@@ -101,7 +107,11 @@ export class ConnectionClosedError extends PeerlinkError {
 
 /** A call did not finish within its `timeout`. */
 export class TimeoutError extends PeerlinkError {
-  /** @param ms The timeout that elapsed, in milliseconds. */
+  /**
+   * Creates the instance.
+   *
+   * @param ms The timeout that elapsed, in milliseconds.
+   */
   constructor(ms: number) {
     super("ERR_TIMEOUT", `The call did not finish within ${ms} ms`);
   }
@@ -110,6 +120,8 @@ export class TimeoutError extends PeerlinkError {
 /** An operation was cancelled through its `AbortSignal` or by the peer. */
 export class CancelledError extends PeerlinkError {
   /**
+   * Creates the instance.
+   *
    * @param message Human-readable description.
    * @param options The abort reason, if any.
    */
@@ -128,6 +140,8 @@ export class RemoteError extends PeerlinkError {
   readonly data: unknown;
 
   /**
+   * Creates the instance.
+   *
    * @param code The remote error code.
    * @param message The remote error message.
    * @param data Optional structured data.
@@ -154,6 +168,8 @@ export class RpcError extends PeerlinkError {
   readonly data: unknown;
 
   /**
+   * Creates the instance.
+   *
    * @param code Application error code.
    * @param message Human-readable description.
    * @param data Optional CBOR-encodable data.
@@ -167,6 +183,8 @@ export class RpcError extends PeerlinkError {
 /** Error about addresses, sockets, limits and arguments detected locally. */
 export class UsageError extends PeerlinkError {
   /**
+   * Creates the instance.
+   *
    * @param code Which rule was broken.
    * @param message Human-readable description.
    * @param options Optional cause.

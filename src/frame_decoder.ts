@@ -39,6 +39,8 @@ export class FrameDecoder {
   #frameFilled = 0;
 
   /**
+   * Creates the instance.
+   *
    * @param maxMessageSize Largest accepted frame length (header + body), default 16 MiB.
    */
   constructor(maxMessageSize: number = DEFAULT_MAX_MESSAGE_SIZE) {

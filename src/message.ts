@@ -59,7 +59,7 @@ export interface OutgoingMessage {
 }
 
 /** Status service id of a fizyr error response whose body is UTF-8 text. */
-export const ERROR_TEXT_SERVICE_ID = -1;
+export const ERROR_TEXT_SERVICE_ID: number = -1;
 
 /**
  * Writes `header` into `target` at `offset` (little endian).

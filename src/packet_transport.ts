@@ -13,7 +13,11 @@ import type { ConnectionInfo, MessageTransport, PacketSocket } from "./transport
 export class PacketMessageTransport implements MessageTransport {
   readonly #socket: PacketSocket;
 
-  /** @param socket The connected packet socket; the transport owns it from now on. */
+  /**
+   * Creates the instance.
+   *
+   * @param socket The connected packet socket; the transport owns it from now on.
+   */
   constructor(socket: PacketSocket) {
     this.#socket = socket;
   }

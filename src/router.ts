@@ -48,7 +48,11 @@ export class Router {
   readonly #methods = new Map<number, Route<Handler>>();
   readonly #notifications = new Map<number, Route<NotificationListener>>();
 
-  /** @param serviceIds Explicit method name → service id mapping (for fizyr interop). */
+  /**
+   * Creates the instance.
+   *
+   * @param serviceIds Explicit method name → service id mapping (for fizyr interop).
+   */
   constructor(serviceIds?: Readonly<Record<string, number>>) {
     this.#serviceIds = serviceIds;
   }
@@ -104,7 +108,11 @@ export class Router {
     return this.#notifications.get(serviceId);
   }
 
-  /** @returns The names of the registered methods. */
+  /**
+   * Lists the registered methods.
+   *
+   * @returns Their names.
+   */
   methods(): string[] {
     return [...this.#methods.values()].map((route) => route.name);
   }

@@ -86,6 +86,8 @@ export class RpcConnection<Remote = Service> {
   readonly #codec: Codec;
 
   /**
+   * Creates the instance.
+   *
    * @param transport A connected transport (handshake already done); the connection owns it.
    * @param options Codec, handlers and callbacks.
    */

@@ -8,21 +8,21 @@
 
 import type { Codec } from "./codec.ts";
 import { RemoteError, RpcError } from "./errors.ts";
-import type { Message } from "./message.ts";
+import { ERROR_TEXT_SERVICE_ID, type Message } from "./message.ts";
 
 /** Update kind of a data item (both directions). */
 export const UPDATE_ITEM = 0;
 /** Requester update kind: the requester will send no more items. */
 export const UPDATE_END_OF_INPUT = 1;
 /** Requester update kind: the requester cancelled the request. */
-export const UPDATE_CANCEL = -1;
+export const UPDATE_CANCEL: number = -1;
 
 /** Response status of success; the body is the encoded result. */
 export const STATUS_OK = 0;
 /** Response status of a fizyr text error; the body is UTF-8 text. */
-export const STATUS_ERROR_TEXT = -1;
+export const STATUS_ERROR_TEXT: number = ERROR_TEXT_SERVICE_ID;
 /** Response status of a structured error; the body encodes `{ code, message, data? }`. */
-export const STATUS_ERROR = -2;
+export const STATUS_ERROR: number = -2;
 
 /** The structured error body sent with {@link STATUS_ERROR}. */
 export interface ErrorBody {

@@ -8,7 +8,7 @@
 import type { FdHandle } from "./fd.ts";
 import type { RpcConnection } from "./rpc_connection.ts";
 import type { ConnectionInfo } from "./transport.ts";
-import type { Received, Unwrapped, WithFds } from "./with_fds.ts";
+import type { Received, Unwrapped } from "./with_fds.ts";
 
 /** What a handler receives besides its parameters. */
 export interface HandlerContext {
@@ -69,5 +69,3 @@ export type ItemOf<F> = F extends (...args: never[]) => infer R
   : unknown
   : unknown;
 
-/** Re-exported so service definitions need one import. */
-export type { WithFds };

@@ -36,6 +36,8 @@ export class StreamMessageTransport implements MessageTransport {
   readonly maxFds = 0;
 
   /**
+   * Creates the instance.
+   *
    * @param stream The connected byte stream; the transport owns it from now on.
    * @param options Size limit.
    */

@@ -6,16 +6,23 @@
 
 import type { FdHandle } from "./fd.ts";
 
-const marker: unique symbol = Symbol("peerlink.withFds");
-
 /** A value to send together with file descriptors. Create it with {@link withFds}. */
-export interface WithFds<T> {
-  /** Brand that tells peerlink this is a value with descriptors. */
-  readonly [marker]: true;
+export class WithFds<T> {
   /** The value to encode. */
   readonly value: T;
   /** Descriptors to pass (they stay open on the sender). */
   readonly fds: readonly number[];
+
+  /**
+   * Wraps a value.
+   *
+   * @param value The value to encode.
+   * @param fds Descriptor numbers to pass.
+   */
+  constructor(value: T, fds: readonly number[]) {
+    this.value = value;
+    this.fds = fds;
+  }
 }
 
 /** A value received together with the file descriptors that came with it. */
@@ -43,7 +50,7 @@ export interface Received<T> {
  * ```
  */
 export function withFds<T>(value: T, fds: readonly (number | FdHandle)[]): WithFds<T> {
-  return { [marker]: true, value, fds: fds.map((fd) => (typeof fd === "number" ? fd : fd.fd)) };
+  return new WithFds(value, fds.map((fd) => (typeof fd === "number" ? fd : fd.fd)));
 }
 
 /**
@@ -53,10 +60,7 @@ export function withFds<T>(value: T, fds: readonly (number | FdHandle)[]): WithF
  * @returns The value and the descriptors (empty if none).
  */
 export function unwrapFds(value: unknown): { value: unknown; fds: readonly number[] } {
-  if (value !== null && typeof value === "object" && marker in value) {
-    const wrapped = value as WithFds<unknown>;
-    return { value: wrapped.value, fds: wrapped.fds };
-  }
+  if (value instanceof WithFds) return { value: value.value, fds: value.fds };
   return { value, fds: [] };
 }
 

@@ -66,6 +66,19 @@ async function assertFdCount(expected: number, message: string): Promise<void> {
   assert.equal(openFdCount(), expected, message);
 }
 
+/**
+ * Asserts that `promise` rejects with `code` within `ms` milliseconds, so
+ * that a call left pending fails the test instead of hanging it (Deno's
+ * node:test ignores the `timeout` option).
+ */
+async function assertRejectsWithin(promise: Promise<unknown>, ms: number, code: string, what: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`still pending after ${ms} ms`), ms)));
+  const outcome = await Promise.race([promise.then((value) => `resolved with ${JSON.stringify(value)}`, (e: unknown) => e), late]);
+  clearTimeout(timer);
+  assert.equal((outcome as { code?: unknown } | undefined)?.code, code, `${what}: ${String(outcome)}`);
+}
+
 const alpha = openFile("alpha.txt", "alpha");
 const bravo = openFile("bravo.txt", "bravo");
 /** A descriptor the server hands out; sending does not close it. */
@@ -138,29 +151,29 @@ after(async () => {
 
 describe("RPC over seqpacket", () => {
   for (const kind of ["path", "abstract"] as const) {
-    test(`call, stream and open work over a ${kind} address, with both sides' credentials`, async () => {
+    test(`call, stream and open work over ${kind === "path" ? "a path" : "an abstract"} address, with both sides' credentials`, async () => {
       const file = join(dir.path, "rpc.sock");
       const address = kind === "path" ? `seqpacket:${file}` : `seqpacket:@${abstractName("kinds")}`;
-      const pathServer = await listen(address, { handlers: service });
-      const pathClient = await connect<Service>(address);
+      const ownServer = await listen(address, { handlers: service });
+      const ownClient = await connect<Service>(address);
       try {
-        assert.equal(pathServer.address, address);
+        assert.equal(ownServer.address, address);
         if (kind === "path") assert.ok(fs.lstatSync(file).isSocket());
-        assert.deepEqual(await pathClient.call("whoami"), { transport: "seqpacket", credentials: me });
-        assert.equal(pathClient.info.transport, "seqpacket");
-        assert.deepEqual(pathClient.info.credentials, me, "an in-process server's pid is ours");
+        assert.deepEqual(await ownClient.call("whoami"), { transport: "seqpacket", credentials: me });
+        assert.equal(ownClient.info.transport, "seqpacket");
+        assert.deepEqual(ownClient.info.credentials, me, "an in-process server's pid is ours");
 
         const items: number[] = [];
-        for await (const item of pathClient.stream("count", 3)) items.push(item);
+        for await (const item of ownClient.stream("count", 3)) items.push(item);
         assert.deepEqual(items, [0, 1, 2]);
-        assert.equal(await pathClient.call("count", 5), "counted 5");
+        assert.equal(await ownClient.call("count", 5), "counted 5");
 
-        const sum = await pathClient.open("sum");
+        const sum = await ownClient.open("sum");
         for (const n of [1, 2, 3]) await sum.send(n);
         await sum.end();
         assert.equal(await sum.result, 6);
 
-        const double = await pathClient.open("double");
+        const double = await ownClient.open("double");
         const doubled: number[] = [];
         const reading = (async () => {
           for await (const item of double) doubled.push(item as number);
@@ -172,8 +185,8 @@ describe("RPC over seqpacket", () => {
         await reading;
         assert.deepEqual(doubled, [8, 10]);
       } finally {
-        await pathClient.close();
-        await pathServer.close();
+        await ownClient.close();
+        await ownServer.close();
       }
       if (kind === "path") assert.equal(fs.existsSync(file), false);
     });
@@ -196,7 +209,7 @@ describe("RPC over seqpacket", () => {
     });
     try {
       const refused = await connect<Service>(refusingAddress);
-      await assert.rejects(refused.call("echo", 1), { code: "ERR_CONNECTION_CLOSED" });
+      await assertRejectsWithin(refused.call("echo", 1), 2000, "ERR_CONNECTION_CLOSED", "a call on a refused connection");
       await refused.closed;
       await refused.close();
       assert.equal(seen.length, 1);
@@ -354,7 +367,10 @@ const fixtures = "test/fixtures/fd_passing";
 /** Starts `reader_server.ts` in `runtime` and waits until it listens. */
 async function startReader(runtime: Runtime, address: string): Promise<{ child: RunningProcess; pid: number }> {
   const child = start(scriptCommand(runtime, `${fixtures}/reader_server.ts`, [address]));
-  await child.waitFor("ready");
+  await child.waitFor("ready").catch(async (error: unknown) => {
+    await child.stop();
+    throw error;
+  });
   const ready = /ready (\{.*\})/.exec(child.stdout())?.[1];
   const { pid, runtime: reported } = JSON.parse(ready!) as { pid: number; runtime: string };
   assert.equal(reported, runtime);
@@ -437,12 +453,7 @@ test("a call whose server process is killed rejects with ERR_CONNECTION_CLOSED a
       const pending = remote.call("never");
       await child.waitFor("waiting");
       child.child.kill("SIGKILL");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const tooLate = new Promise<"too late">((resolve) => (timer = setTimeout(() => resolve("too late"), 2000)));
-      const outcome = await Promise.race([pending.then(() => "answered", (error: unknown) => error), tooLate]);
-      clearTimeout(timer);
-      assert.notEqual(outcome, "too late", `the call to the killed ${runtime} server was still pending after 2 s`);
-      assert.equal((outcome as { code?: unknown }).code, "ERR_CONNECTION_CLOSED", `${runtime} server: ${outcome}`);
+      await assertRejectsWithin(pending, 2000, "ERR_CONNECTION_CLOSED", `the call to the killed ${runtime} server`);
       await remote.closed;
       assert.equal(remote.isClosed, true);
       await assert.rejects(remote.call("fdCount"), { code: "ERR_CONNECTION_CLOSED" });
