@@ -37,12 +37,7 @@ export * from "./src/mod.ts";
 
 let runtime: Promise<RuntimeAdapter> | undefined;
 
-/**
- * Loads the adapter of the runtime this code runs in.
- *
- * @returns The Deno, Bun or Node adapter.
- */
-export function detectRuntime(): Promise<RuntimeAdapter> {
+function loadRuntimeAdapter(): Promise<RuntimeAdapter> {
   runtime ??= "Deno" in globalThis
     ? import("./adapters/deno.ts").then((module) => module.denoRuntime)
     : "Bun" in globalThis
@@ -51,7 +46,7 @@ export function detectRuntime(): Promise<RuntimeAdapter> {
   return runtime;
 }
 
-const api: BoundApi = bindRuntime(detectRuntime);
+const api: BoundApi = bindRuntime(loadRuntimeAdapter);
 /** Starts an RPC server on an address such as `unix:/run/app.sock`. */
 export const listen: ListenFunction = api.listen;
 /** Connects to an RPC server. */
@@ -62,3 +57,5 @@ export const listenTransport: ListenTransportFunction = api.listenTransport;
 export const connectTransport: ConnectTransportFunction = api.connectTransport;
 /** Creates a connected pair of seqpacket transports in this process. */
 export const transportPair: TransportPairFunction = api.transportPair;
+/** Loads (once) and returns the adapter of the runtime this code runs in: Deno, Bun or Node. */
+export const detectRuntime: () => Promise<RuntimeAdapter> = api.detectRuntime;

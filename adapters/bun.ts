@@ -194,3 +194,5 @@ export const listenTransport: ListenTransportFunction = api.listenTransport;
 export const connectTransport: ConnectTransportFunction = api.connectTransport;
 /** Creates a connected pair of seqpacket transports in this process. */
 export const transportPair: TransportPairFunction = api.transportPair;
+/** Returns this runtime's adapter (the same function `mod.ts` exports). */
+export const detectRuntime: () => Promise<RuntimeAdapter> = api.detectRuntime;

@@ -246,7 +246,6 @@ async function writePackageJson(outDir: string, config: DenoConfig): Promise<voi
     license: config.license ?? "MIT",
     type: "module",
     engines: { node: ">=20" },
-    os: ["linux"],
     main: file(ENTRY.node, ".js"),
     types: file(ENTRY.types, ".d.ts"),
     exports: {

@@ -66,6 +66,8 @@ export interface BoundApi {
   connectTransport: ConnectTransportFunction;
   /** A connected seqpacket pair in one process. */
   transportPair: TransportPairFunction;
+  /** The runtime adapter in use. */
+  detectRuntime: () => Promise<RuntimeAdapter>;
 }
 
 /**
@@ -122,7 +124,7 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     return [new PacketMessageTransport(a), new PacketMessageTransport(b)];
   };
 
-  return { listen, connect, listenTransport, connectTransport, transportPair };
+  return { listen, connect, listenTransport, connectTransport, transportPair, detectRuntime: loadRuntime };
 }
 
 function streamOptions(options: TransportOptions): { maxMessageSize?: number } {

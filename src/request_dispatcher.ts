@@ -8,7 +8,7 @@
 import { AsyncQueue } from "./async_queue.ts";
 import type { Codec } from "./codec.ts";
 import { CancelledError, ProtocolError, UsageError } from "./errors.ts";
-import { closeUnclaimed } from "./fd.ts";
+import { closeUnclaimed, type FdHandle } from "./fd.ts";
 import type { Peer, ReceivedRequest } from "./peer.ts";
 import type { Router } from "./router.ts";
 import type { RpcConnection } from "./rpc_connection.ts";
@@ -21,7 +21,7 @@ import {
   UPDATE_ITEM,
 } from "./rpc_protocol.ts";
 import type { HandlerContext } from "./service.ts";
-import { type Received, unwrapFds } from "./with_fds.ts";
+import { type Received, sendUnwrapped } from "./with_fds.ts";
 
 /** What the dispatcher needs from the connection. */
 export interface DispatchScope {
@@ -67,7 +67,8 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   if (request.signal.aborted) onConnectionAbort();
   else request.signal.addEventListener("abort", onConnectionAbort, { once: true });
   const input = new AsyncQueue<Received<unknown>>();
-  void pumpUpdates(request, scope, input, abort);
+  const inputFds: FdHandle[] = [];
+  void pumpUpdates(request, scope, input, abort, inputFds);
 
   const context: HandlerContext = {
     method: route.name,
@@ -83,15 +84,14 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
     const outcome = route.target(params, context);
     const result = isAsyncIterator(outcome) ? await streamItems(request, codec, outcome, abort.signal) : await outcome;
     if (!request.responded) {
-      const { value, fds } = unwrapFds(result);
-      await respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds);
+      await sendUnwrapped(result, (value, fds) => respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds));
     }
   } catch (error) {
     if (!request.responded) await respondError(request, scope, errorBodyFrom(error));
   } finally {
     request.signal.removeEventListener("abort", onConnectionAbort);
     closeUnclaimed(request.fds);
-    for (const item of input.drain()) closeUnclaimed(item.fds);
+    closeUnclaimed(inputFds);
     input.end();
   }
 }
@@ -102,6 +102,7 @@ async function pumpUpdates(
   scope: DispatchScope,
   input: AsyncQueue<Received<unknown>>,
   abort: AbortController,
+  inputFds: FdHandle[],
 ): Promise<void> {
   try {
     for (;;) {
@@ -109,6 +110,7 @@ async function pumpUpdates(
       if (update === null) break;
       switch (update.header.serviceId) {
         case UPDATE_ITEM: {
+          inputFds.push(...update.fds);
           const value = scope.codec.decode(update.body);
           if (!input.push({ value, fds: update.fds })) closeUnclaimed(update.fds);
           break;
@@ -157,8 +159,7 @@ async function streamItems(
 }
 
 function sendItem(request: ReceivedRequest, codec: Codec, item: unknown): Promise<void> {
-  const { value, fds } = unwrapFds(item);
-  return request.sendUpdate(UPDATE_ITEM, codec.encode(value), { fds });
+  return sendUnwrapped(item, (value, fds) => request.sendUpdate(UPDATE_ITEM, codec.encode(value), { fds }));
 }
 
 async function respondOrReport(

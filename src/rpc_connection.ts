@@ -16,7 +16,7 @@ import { type NotificationListener, Router } from "./router.ts";
 import { remoteErrorFrom, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./rpc_protocol.ts";
 import type { Handler, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "./service.ts";
 import type { ConnectionInfo, MessageTransport } from "./transport.ts";
-import { type Received, unwrapFds } from "./with_fds.ts";
+import { type Received, sendUnwrapped, type WithFds } from "./with_fds.ts";
 
 /** Options of one call. */
 export interface CallOptions {
@@ -158,7 +158,7 @@ export class RpcConnection<Remote = Service> {
    */
   async call<M extends MethodName<Remote>>(
     method: M,
-    params?: ParamsOf<Remote[M]>,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
     options?: CallOptions,
   ): Promise<ResultOf<Remote[M]>> {
     const { value, fds } = await this.callWithFds(method, params, options);
@@ -176,7 +176,7 @@ export class RpcConnection<Remote = Service> {
    */
   async callWithFds<M extends MethodName<Remote>>(
     method: M,
-    params?: ParamsOf<Remote[M]>,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
     options?: CallOptions,
   ): Promise<Received<ResultOf<Remote[M]>>> {
     const call = await this.#start(method, params, options);
@@ -203,7 +203,7 @@ export class RpcConnection<Remote = Service> {
    */
   stream<M extends MethodName<Remote>>(
     method: M,
-    params?: ParamsOf<Remote[M]>,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
     options?: CallOptions,
   ): AsyncIterable<ItemOf<Remote[M]>> {
     const items = this.streamWithFds(method, params, options);
@@ -225,7 +225,7 @@ export class RpcConnection<Remote = Service> {
    */
   streamWithFds<M extends MethodName<Remote>>(
     method: M,
-    params?: ParamsOf<Remote[M]>,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
     options?: CallOptions,
   ): AsyncIterable<Received<ItemOf<Remote[M]>>> {
     const start = (): Promise<OpenCall> => this.#start(method, params, options);
@@ -252,7 +252,7 @@ export class RpcConnection<Remote = Service> {
    */
   async open<M extends MethodName<Remote>>(
     method: M,
-    params?: ParamsOf<Remote[M]>,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
     options?: CallOptions,
   ): Promise<Call<ItemOf<Remote[M]>, ResultOf<Remote[M]>>> {
     const call = await this.#start(method, params, options);
@@ -271,8 +271,7 @@ export class RpcConnection<Remote = Service> {
       requestId: call.request.requestId,
       result,
       send(item: unknown): Promise<void> {
-        const { value, fds } = unwrapFds(item);
-        return call.request.sendUpdate(UPDATE_ITEM, codec.encode(value), { fds });
+        return sendUnwrapped(item, (value, fds) => call.request.sendUpdate(UPDATE_ITEM, codec.encode(value), { fds }));
       },
       end(): Promise<void> {
         return call.request.sendUpdate(UPDATE_END_OF_INPUT, new Uint8Array(0));
@@ -297,8 +296,7 @@ export class RpcConnection<Remote = Service> {
    * @param params Parameters (wrap with `withFds` to pass descriptors).
    */
   notify(method: string, params?: unknown): Promise<void> {
-    const { value, fds } = unwrapFds(params);
-    return this.peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds });
+    return sendUnwrapped(params, (value, fds) => this.peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds }));
   }
 
   /** Closes the connection; pending calls reject with `ERR_CONNECTION_CLOSED`. */
@@ -317,10 +315,10 @@ export class RpcConnection<Remote = Service> {
     if (timeout !== undefined && !(timeout >= 0)) {
       throw new UsageError("ERR_INVALID_ARGUMENT", `timeout must be a number of milliseconds, got ${timeout}`);
     }
-    const unwrapped = unwrapFds(params);
-    const fds = [...unwrapped.fds, ...(options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd))];
-    const body = this.#codec.encode(unwrapped.value);
-    const request = await this.peer.sendRequest(this.#router.idOf(method), body, { fds });
+    const extraFds = (options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd));
+    const request = await sendUnwrapped(params, (value, fds) =>
+      this.peer.sendRequest(this.#router.idOf(method), this.#codec.encode(value), { fds: [...fds, ...extraFds] })
+    );
     return new OpenCall(method, request, signal, timeout);
   }
 

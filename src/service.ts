@@ -27,7 +27,10 @@ export interface HandlerContext {
   readonly fds: FdHandle[];
   /** Items the caller sends while the call is open (client streaming). */
   readonly input: AsyncIterable<unknown>;
-  /** Items the caller sends, each with the descriptors that came with it. */
+  /**
+   * Items the caller sends, each with the descriptors that came with it.
+   * Close them or `take()` them; the rest are closed when the handler ends.
+   */
   readonly inputWithFds: AsyncIterable<Received<unknown>>;
   /**
    * Sends an item to the caller before the result (server streaming by hand).

@@ -12,17 +12,31 @@ export class WithFds<T> {
   readonly value: T;
   /** Descriptors to pass (they stay open on the sender). */
   readonly fds: readonly number[];
+  /** Called once the message was sent (or failed to send). */
+  readonly onSent: (() => void) | undefined;
 
   /**
    * Wraps a value.
    *
    * @param value The value to encode.
    * @param fds Descriptor numbers to pass.
+   * @param onSent Called once the message was sent or failed to send.
    */
-  constructor(value: T, fds: readonly number[]) {
+  constructor(value: T, fds: readonly number[], onSent?: () => void) {
     this.value = value;
     this.fds = fds;
+    this.onSent = onSent;
   }
+}
+
+/** Options of {@link withFds}. */
+export interface WithFdsOptions {
+  /**
+   * Called once the message carrying the descriptors was sent, or failed to
+   * send. Close descriptors you opened just for this message here: the
+   * receiver has its own copies once the message is sent.
+   */
+  onSent?: () => void;
 }
 
 /** A value received together with the file descriptors that came with it. */
@@ -40,6 +54,7 @@ export interface Received<T> {
  *
  * @param value The value to encode.
  * @param fds Descriptors (numbers, or handles received earlier) to pass.
+ * @param options `onSent`, to close descriptors once they are sent.
  * @returns The wrapped value.
  *
  * @example
@@ -49,19 +64,28 @@ export interface Received<T> {
  * console.assert(reply.fds[0] === 0);
  * ```
  */
-export function withFds<T>(value: T, fds: readonly (number | FdHandle)[]): WithFds<T> {
-  return new WithFds(value, fds.map((fd) => (typeof fd === "number" ? fd : fd.fd)));
+export function withFds<T>(value: T, fds: readonly (number | FdHandle)[], options: WithFdsOptions = {}): WithFds<T> {
+  return new WithFds(value, fds.map((fd) => (typeof fd === "number" ? fd : fd.fd)), options.onSent);
 }
 
 /**
- * Splits a possibly wrapped value into value and descriptors.
+ * Sends a possibly wrapped value: unwraps it, runs `send`, then calls the
+ * wrapper's `onSent` whatever happened.
  *
- * @param value A plain value or a {@link WithFds}.
- * @returns The value and the descriptors (empty if none).
+ * @param item A plain value or a {@link WithFds}.
+ * @param send Encodes and sends the value with its descriptors.
+ * @returns What `send` returned.
  */
-export function unwrapFds(value: unknown): { value: unknown; fds: readonly number[] } {
-  if (value instanceof WithFds) return { value: value.value, fds: value.fds };
-  return { value, fds: [] };
+export async function sendUnwrapped<R>(
+  item: unknown,
+  send: (value: unknown, fds: readonly number[]) => Promise<R>,
+): Promise<R> {
+  if (!(item instanceof WithFds)) return await send(item, []);
+  try {
+    return await send(item.value, item.fds);
+  } finally {
+    item.onSent?.();
+  }
 }
 
 /** The type of a value with any {@link WithFds} wrapper removed. */

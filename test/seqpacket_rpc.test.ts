@@ -25,7 +25,16 @@ import {
   type RpcServer,
   withFds,
 } from "../mod.ts";
-import { abstractName, delay, type Runtime, runtimes, type RunningProcess, scriptCommand, start, tempDir } from "./_helpers.ts";
+import {
+  abstractName,
+  delay,
+  type Runtime,
+  runtimes,
+  type RunningProcess,
+  scriptCommand,
+  start,
+  tempDir,
+} from "./_helpers.ts";
 
 const dir = tempDir();
 const me = { pid: process.pid, uid: process.getuid!(), gid: process.getgid!() };
@@ -74,7 +83,8 @@ async function assertFdCount(expected: number, message: string): Promise<void> {
 async function assertRejectsWithin(promise: Promise<unknown>, ms: number, code: string, what: string): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`still pending after ${ms} ms`), ms)));
-  const outcome = await Promise.race([promise.then((value) => `resolved with ${JSON.stringify(value)}`, (e: unknown) => e), late]);
+  const settled = promise.then((value) => `resolved with ${JSON.stringify(value)}`, (error: unknown) => error);
+  const outcome = await Promise.race([settled, late]);
   clearTimeout(timer);
   assert.equal((outcome as { code?: unknown } | undefined)?.code, code, `${what}: ${String(outcome)}`);
 }
@@ -150,15 +160,15 @@ after(async () => {
 });
 
 describe("RPC over seqpacket", () => {
-  for (const kind of ["path", "abstract"] as const) {
-    test(`call, stream and open work over ${kind === "path" ? "a path" : "an abstract"} address, with both sides' credentials`, async () => {
+  for (const kind of ["a path", "an abstract"] as const) {
+    test(`call, stream and open work over ${kind} address, with both sides' credentials`, async () => {
       const file = join(dir.path, "rpc.sock");
-      const address = kind === "path" ? `seqpacket:${file}` : `seqpacket:@${abstractName("kinds")}`;
+      const address = kind === "a path" ? `seqpacket:${file}` : `seqpacket:@${abstractName("kinds")}`;
       const ownServer = await listen(address, { handlers: service });
       const ownClient = await connect<Service>(address);
       try {
         assert.equal(ownServer.address, address);
-        if (kind === "path") assert.ok(fs.lstatSync(file).isSocket());
+        if (kind === "a path") assert.ok(fs.lstatSync(file).isSocket());
         assert.deepEqual(await ownClient.call("whoami"), { transport: "seqpacket", credentials: me });
         assert.equal(ownClient.info.transport, "seqpacket");
         assert.deepEqual(ownClient.info.credentials, me, "an in-process server's pid is ours");
@@ -188,7 +198,7 @@ describe("RPC over seqpacket", () => {
         await ownClient.close();
         await ownServer.close();
       }
-      if (kind === "path") assert.equal(fs.existsSync(file), false);
+      if (kind === "a path") assert.equal(fs.existsSync(file), false);
     });
   }
 
@@ -390,28 +400,34 @@ async function runFixture(runtime: Runtime, script: string, args: string[]): Pro
 }
 
 describe("descriptors between processes of different runtimes", () => {
-  const readers = new Map<Runtime, { child: RunningProcess; pid: number; address: string }>();
+  type Reader = { child: RunningProcess; pid: number; address: string };
+  const readers = new Map<Runtime, Promise<Reader>>();
 
-  before(async () => {
-    await Promise.all(runtimes.map(async (runtime) => {
+  /** The reader server of `runtime`, started on first use (not in a hook: Bun gives hooks 5 s, whatever they ask). */
+  function reader(runtime: Runtime): Promise<Reader> {
+    let started = readers.get(runtime);
+    if (started === undefined) {
       const address = `seqpacket:@${abstractName(`reader-${runtime}`)}`;
-      readers.set(runtime, { ...(await startReader(runtime, address)), address });
-    }));
-  });
+      started = startReader(runtime, address).then((spawned) => ({ ...spawned, address }));
+      readers.set(runtime, started);
+    }
+    return started;
+  }
 
   after(async () => {
-    for (const { child } of readers.values()) await child.stop();
+    await Promise.all([...readers.values()].map(async (started) => (await started.catch(() => undefined))?.child.stop()));
   });
 
-  test("a server process of each runtime closes the descriptors its handler leaves alone", async () => {
+  test("a server process of each runtime closes the descriptors its handler leaves alone", { timeout: 30_000 }, async () => {
+    await Promise.all(runtimes.map(reader));
     for (const runtime of runtimes) {
-      const reader = readers.get(runtime)!;
-      const remote = await connect(reader.address);
+      const { address, pid } = await reader(runtime);
+      const remote = await connect(address);
       try {
         const before = await remote.call("fdCount");
         for (let i = 0; i < 20; i++) assert.equal(await remote.call("ignoreFds", null, { fds: [alpha, bravo] }), 2);
         assert.equal(await remote.call("fdCount"), before, `the ${runtime} server leaked descriptors`);
-        assert.deepEqual(remote.info.credentials, { pid: reader.pid, uid: me.uid, gid: me.gid });
+        assert.deepEqual(remote.info.credentials, { pid, uid: me.uid, gid: me.gid });
       } finally {
         await remote.close();
       }
@@ -419,28 +435,28 @@ describe("descriptors between processes of different runtimes", () => {
   });
 
   test("Deno passes a pipe's read end to Node, which reads what Deno writes into it", { timeout: 30_000 }, async () => {
-    const reader = readers.get("node")!;
+    const node = await reader("node");
     const size = 200_000;
-    const output = await runFixture("deno", "pipe_sender.ts", [reader.address, String(size)]);
+    const output = await runFixture("deno", "pipe_sender.ts", [node.address, String(size)]);
     const received = output.received as { runtime: string; link: string; bytes: number; sha256: string; credentials: unknown };
     assert.equal(received.runtime, "node");
     assert.match(received.link, /^pipe:\[\d+\]$/);
     assert.deepEqual({ bytes: received.bytes, sha256: received.sha256 }, output.sent);
     assert.equal(received.bytes, size, "more than the pipe's 64 KiB went through");
     assert.deepEqual(received.credentials, { pid: output.pid, uid: me.uid, gid: me.gid });
-    assert.deepEqual(output.serverCredentials, { pid: reader.pid, uid: me.uid, gid: me.gid });
+    assert.deepEqual(output.serverCredentials, { pid: node.pid, uid: me.uid, gid: me.gid });
   });
 
   test("Bun passes a temporary file's descriptor to Deno, which reads the file through it", { timeout: 30_000 }, async () => {
-    const reader = readers.get("deno")!;
-    const output = await runFixture("bun", "file_sender.ts", [reader.address, "5000"]);
+    const deno = await reader("deno");
+    const output = await runFixture("bun", "file_sender.ts", [deno.address, "5000"]);
     const received = output.received as { runtime: string; link: string; bytes: number; sha256: string; credentials: unknown };
     assert.equal(output.runtime, "bun");
     assert.equal(received.runtime, "deno");
     assert.match(received.link, /payload\.txt \(deleted\)$/, "the file had no name left when it was read");
     assert.deepEqual({ bytes: received.bytes, sha256: received.sha256 }, output.sent);
     assert.deepEqual(received.credentials, { pid: output.pid, uid: me.uid, gid: me.gid });
-    assert.deepEqual(output.serverCredentials, { pid: reader.pid, uid: me.uid, gid: me.gid });
+    assert.deepEqual(output.serverCredentials, { pid: deno.pid, uid: me.uid, gid: me.gid });
   });
 });
 
