@@ -390,13 +390,14 @@ function specTotals(output: string): string {
  * first `node` on PATH outside a node_modules/.bin directory.
  */
 function systemNode(): string {
-  const fromNpm = Deno.env.get("npm_node_execpath");
-  if (fromNpm) return fromNpm;
+  // PATH first: a nested `npm run` may itself run under the Node 24 in node_modules/.bin.
   for (const directory of (Deno.env.get("PATH") ?? "").split(delimiter)) {
     if (!directory || directory.split(sep).includes("node_modules")) continue;
     const candidate = join(directory, "node");
     if (isExecutableFile(candidate)) return candidate;
   }
+  const fromNpm = Deno.env.get("npm_node_execpath");
+  if (fromNpm) return fromNpm;
   throw new BuildError("No system node on PATH (outside node_modules/.bin)");
 }
 

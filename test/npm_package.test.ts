@@ -91,8 +91,8 @@ function onSystemPath(name: string): string | undefined {
   return undefined;
 }
 
-/** The system Node 20: the one npm runs under, else the first on PATH. */
-const systemNode = process.env.npm_node_execpath ?? onSystemPath("node");
+/** The system Node 20: the first on PATH outside node_modules (npm's own may be Node 24 in a nested run). */
+const systemNode = onSystemPath("node") ?? process.env.npm_node_execpath;
 const npm = onSystemPath("npm");
 
 /** The runtimes that import the installed package, and the adapter each must get. */
