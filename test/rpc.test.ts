@@ -7,6 +7,9 @@ import {
   connect,
   type HandlerContext,
   listen,
+  type MessageTransport,
+  MessageType,
+  ProtocolError,
   RemoteError,
   Router,
   type RpcConnection,
@@ -250,6 +253,38 @@ describe("connection lifecycle", () => {
     assert.equal(await conn.call("echo", "x"), "x");
     assert.deepEqual(other.router.method(0)?.name, "echo");
     await conn.close();
+    await other.close();
+    local.cleanup();
+  });
+
+  it("runs a handshake before the RPC layer starts, and refuses a peer that fails it", async () => {
+    const local = tempDir();
+    const path = `unix:${join(local.path, "handshake.sock")}`;
+    const secret = new TextEncoder().encode("open sesame");
+    const errors: unknown[] = [];
+    const header = { type: MessageType.Stream, requestId: 0, serviceId: 0 };
+    const other = await listen(path, {
+      handlers: service,
+      onError: (error) => errors.push(error),
+      handshake: async (transport) => {
+        const hello = await transport.receive();
+        if (hello === null || new TextDecoder().decode(hello.body) !== "open sesame") {
+          throw new ProtocolError("ERR_HANDSHAKE", "Wrong secret");
+        }
+        await transport.send({ header, body: new TextEncoder().encode("v1") });
+      },
+    });
+    const clientHandshake = (password: Uint8Array) => async (transport: MessageTransport) => {
+      await transport.send({ header, body: password });
+      const reply = await transport.receive();
+      if (reply === null) throw new ProtocolError("ERR_HANDSHAKE", "The server refused the handshake");
+    };
+    const good = await connect(path, { handshake: clientHandshake(secret) });
+    assert.equal(await good.call("add", [20, 22]), 42);
+    await assert.rejects(connect(path, { handshake: clientHandshake(new Uint8Array([1])) }), { code: "ERR_HANDSHAKE" });
+    assert.deepEqual(errors.map((e) => (e as ProtocolError).code), ["ERR_HANDSHAKE"]);
+    assert.equal(await good.call("echo", "still fine"), "still fine");
+    await good.close();
     await other.close();
     local.cleanup();
   });
