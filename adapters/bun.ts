@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatAddress, type SocketAddress } from "../src/address.ts";
+import { formatAddress, type SocketAddress, socketPathOf } from "../src/address.ts";
 import { AcceptQueue } from "../src/accept_queue.ts";
 import {
   type BoundApi,
@@ -19,6 +19,7 @@ import {
 } from "../src/api.ts";
 import { ChunkQueue } from "../src/chunk_queue.ts";
 import type { RuntimeAdapter, StreamListenOptions } from "../src/runtime.ts";
+import { lazySeqpacket } from "./_lazy_seqpacket.ts";
 import { connectError, listenError } from "../src/socket_errors.ts";
 import { claimSocketPath, DEFAULT_SOCKET_MODE } from "../src/socket_file.ts";
 import type { ByteStream, ConnectionInfo, Listener } from "../src/transport.ts";
@@ -108,10 +109,6 @@ function handlers(onOpen: (socket: BunSocket<SocketState>) => void): BunSocketHa
   };
 }
 
-function socketPath(address: SocketAddress): string {
-  return address.abstract ? `\0${address.path}` : address.path;
-}
-
 const socketFileOps = nodeFsSocketFileOps(async (path) => {
   try {
     const socket = await bunGlobal().connect<SocketState>({ unix: path, data: {}, socket: { data: () => {}, error: () => {} } });
@@ -129,7 +126,7 @@ async function listenStream(address: SocketAddress, options: StreamListenOptions
   let server;
   try {
     server = bunGlobal().listen<SocketState>({
-      unix: socketPath(address),
+      unix: socketPathOf(address),
       socket: handlers((socket) => {
         socket.data = { stream: new BunSocketStream(socket, { transport: "unix", localAddress: text }) };
         accepted.push(socket.data.stream!);
@@ -161,7 +158,7 @@ async function connectStream(address: SocketAddress): Promise<ByteStream> {
   const state: SocketState = {};
   try {
     await bunGlobal().connect<SocketState>({
-      unix: socketPath(address),
+      unix: socketPathOf(address),
       data: state,
       socket: handlers((socket) => {
         state.stream = new BunSocketStream(socket, { transport: "unix", remoteAddress: text });
@@ -178,9 +175,7 @@ export const bunRuntime: RuntimeAdapter = {
   name: "bun",
   listenStream,
   connectStream,
-  listenSeqpacket: async (address, options) => (await import("./seqpacket/bun.ts")).listenSeqpacket(address, options),
-  connectSeqpacket: async (address, options) => (await import("./seqpacket/bun.ts")).connectSeqpacket(address, options),
-  seqpacketPair: async (options) => (await import("./seqpacket/bun.ts")).seqpacketPair(options),
+  ...lazySeqpacket(() => import("./seqpacket/bun.ts")),
 };
 
 const api: BoundApi = bindRuntime(() => Promise.resolve(bunRuntime));

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatAddress, type SocketAddress } from "../src/address.ts";
+import { formatAddress, type SocketAddress, socketPathOf } from "../src/address.ts";
 import {
   type BoundApi,
   bindRuntime,
@@ -17,6 +17,7 @@ import {
   type TransportPairFunction,
 } from "../src/api.ts";
 import type { RuntimeAdapter, StreamListenOptions } from "../src/runtime.ts";
+import { lazySeqpacket } from "./_lazy_seqpacket.ts";
 import { connectError, listenError } from "../src/socket_errors.ts";
 import { claimSocketPath, DEFAULT_SOCKET_MODE, type SocketFileOps } from "../src/socket_file.ts";
 import type { ByteStream, ConnectionInfo, Listener } from "../src/transport.ts";
@@ -73,10 +74,6 @@ function isClosedError(error: unknown): boolean {
     error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
 }
 
-function socketPath(address: SocketAddress): string {
-  return address.abstract ? `\0${address.path}` : address.path;
-}
-
 const socketFileOps: SocketFileOps = {
   async kind(path) {
     try {
@@ -108,7 +105,7 @@ async function listenStream(address: SocketAddress, options: StreamListenOptions
   if (!address.abstract) await claimSocketPath(address.path, socketFileOps);
   let listener: Deno.Listener;
   try {
-    listener = Deno.listen({ transport: "unix", path: socketPath(address) });
+    listener = Deno.listen({ transport: "unix", path: socketPathOf(address) });
   } catch (error) {
     throw listenError(error, text);
   }
@@ -153,7 +150,7 @@ async function listenStream(address: SocketAddress, options: StreamListenOptions
 async function connectStream(address: SocketAddress): Promise<ByteStream> {
   const text = formatAddress(address);
   try {
-    const conn = await Deno.connect({ transport: "unix", path: socketPath(address) });
+    const conn = await Deno.connect({ transport: "unix", path: socketPathOf(address) });
     return new DenoConnStream(conn, { transport: "unix", remoteAddress: text });
   } catch (error) {
     throw connectError(error, text);
@@ -165,9 +162,7 @@ export const denoRuntime: RuntimeAdapter = {
   name: "deno",
   listenStream,
   connectStream,
-  listenSeqpacket: async (address, options) => (await import("./seqpacket/deno.ts")).listenSeqpacket(address, options),
-  connectSeqpacket: async (address, options) => (await import("./seqpacket/deno.ts")).connectSeqpacket(address, options),
-  seqpacketPair: async (options) => (await import("./seqpacket/deno.ts")).seqpacketPair(options),
+  ...lazySeqpacket(() => import("./seqpacket/deno.ts")),
 };
 
 const api: BoundApi = bindRuntime(() => Promise.resolve(denoRuntime));

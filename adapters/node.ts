@@ -6,7 +6,7 @@
  */
 
 import * as net from "node:net";
-import { formatAddress, type SocketAddress } from "../src/address.ts";
+import { formatAddress, type SocketAddress, socketPathOf } from "../src/address.ts";
 import { AcceptQueue } from "../src/accept_queue.ts";
 import {
   type BoundApi,
@@ -19,6 +19,7 @@ import {
 } from "../src/api.ts";
 import { ChunkQueue } from "../src/chunk_queue.ts";
 import type { RuntimeAdapter, StreamListenOptions } from "../src/runtime.ts";
+import { lazySeqpacket } from "./_lazy_seqpacket.ts";
 import { connectError, listenError } from "../src/socket_errors.ts";
 import { claimSocketPath, DEFAULT_SOCKET_MODE } from "../src/socket_file.ts";
 import type { ByteStream, ConnectionInfo, Listener } from "../src/transport.ts";
@@ -80,10 +81,6 @@ class NodeSocketStream implements ByteStream {
   }
 }
 
-function socketPath(address: SocketAddress): string {
-  return address.abstract ? `\0${address.path}` : address.path;
-}
-
 const socketFileOps = nodeFsSocketFileOps((path) =>
   new Promise((resolve) => {
     const socket = net.connect(path);
@@ -103,7 +100,7 @@ async function listenStream(address: SocketAddress, options: StreamListenOptions
   server.on("connection", (socket) => accepted.push(socket));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error) => reject(listenError(error, text)));
-    server.listen(socketPath(address), () => resolve());
+    server.listen(socketPathOf(address), () => resolve());
   });
   server.on("error", () => {});
   let closing: Promise<void> | undefined;
@@ -135,7 +132,7 @@ async function listenStream(address: SocketAddress, options: StreamListenOptions
 function connectStream(address: SocketAddress): Promise<ByteStream> {
   const text = formatAddress(address);
   return new Promise((resolve, reject) => {
-    const socket = net.connect(socketPath(address));
+    const socket = net.connect(socketPathOf(address));
     socket.once("error", (error) => reject(connectError(error, text)));
     socket.once("connect", () => {
       socket.removeAllListeners("error");
@@ -149,9 +146,7 @@ export const nodeRuntime: RuntimeAdapter = {
   name: "node",
   listenStream,
   connectStream,
-  listenSeqpacket: async (address, options) => (await import("./seqpacket/node.ts")).listenSeqpacket(address, options),
-  connectSeqpacket: async (address, options) => (await import("./seqpacket/node.ts")).connectSeqpacket(address, options),
-  seqpacketPair: async (options) => (await import("./seqpacket/node.ts")).seqpacketPair(options),
+  ...lazySeqpacket(() => import("./seqpacket/node.ts")),
 };
 
 const api: BoundApi = bindRuntime(() => Promise.resolve(nodeRuntime));

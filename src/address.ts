@@ -80,3 +80,14 @@ export function parseAddress(address: string): SocketAddress {
 export function formatAddress(address: SocketAddress): string {
   return `${address.transport}:${address.abstract ? "@" : ""}${address.path}`;
 }
+
+/**
+ * The path string runtimes' socket APIs take: the filesystem path, or a NUL
+ * byte followed by the name for an abstract address.
+ *
+ * @param address The parsed address.
+ * @returns The path to hand to `listen`/`connect`.
+ */
+export function socketPathOf(address: SocketAddress): string {
+  return address.abstract ? `\0${address.path}` : address.path;
+}
