@@ -255,7 +255,7 @@ export class RpcConnection<Remote = Service> {
     params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
     options?: CallOptions,
   ): Promise<Call<ItemOf<Remote[M]>, ResultOf<Remote[M]>>> {
-    const call = await this.#start(method, params, options);
+    const call = await this.#start(method, params, options, true);
     const codec = this.#codec;
     const result = (async () => {
       try {
@@ -309,7 +309,7 @@ export class RpcConnection<Remote = Service> {
     return this.close();
   }
 
-  async #start(method: string, params: unknown, options: CallOptions = {}): Promise<OpenCall> {
+  async #start(method: string, params: unknown, options: CallOptions = {}, cancellable = false): Promise<OpenCall> {
     const { signal, timeout } = options;
     if (signal?.aborted) throw new CancelledError("The call was cancelled before it started", { cause: signal.reason });
     if (timeout !== undefined && !(timeout >= 0)) {
@@ -319,7 +319,7 @@ export class RpcConnection<Remote = Service> {
     const request = await sendUnwrapped(params, (value, fds) =>
       this.peer.sendRequest(this.#router.idOf(method), this.#codec.encode(value), { fds: [...fds, ...extraFds] })
     );
-    return new OpenCall(method, request, signal, timeout);
+    return new OpenCall(method, request, signal, timeout, cancellable);
   }
 
   async *#items(call: OpenCall): AsyncGenerator<Received<unknown>> {
@@ -398,10 +398,19 @@ class OpenCall {
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort: () => void;
   #done = false;
+  /** False when nothing can cancel the call, so waits need no race. */
+  readonly #cancellable: boolean;
 
-  constructor(method: string, request: SentRequest, signal: AbortSignal | undefined, timeout: number | undefined) {
+  constructor(
+    method: string,
+    request: SentRequest,
+    signal: AbortSignal | undefined,
+    timeout: number | undefined,
+    cancellable: boolean,
+  ) {
     this.method = method;
     this.request = request;
+    this.#cancellable = cancellable || signal !== undefined || timeout !== undefined;
     this.#signal = signal;
     this.#cancelled = new Promise<never>((_, reject) => (this.#reject = reject));
     this.#cancelled.catch(() => {});
@@ -412,7 +421,7 @@ class OpenCall {
 
   /** Waits for `promise` unless the call is cancelled first. */
   race<T>(promise: Promise<T>): Promise<T> {
-    return Promise.race([promise, this.#cancelled]);
+    return this.#cancellable ? Promise.race([promise, this.#cancelled]) : promise;
   }
 
   /** Tells the peer, stops waiting, and rejects every `race`. */
