@@ -10,10 +10,9 @@
  * ```ts ignore
  * import { connect, listen } from "@peerlink/peerlink";
  *
- * const server = await listen("unix:/tmp/demo.sock", {
- *   handlers: { add: ([a, b]: [number, number]) => a + b },
- * });
- * const client = await connect<typeof server>("unix:/tmp/demo.sock");
+ * const handlers = { add: ([a, b]: [number, number]) => a + b };
+ * const server = await listen("unix:/tmp/demo.sock", { handlers });
+ * const client = await connect<typeof handlers>("unix:/tmp/demo.sock");
  * console.log(await client.call("add", [1, 2])); // 3
  * await client.close();
  * await server.close();

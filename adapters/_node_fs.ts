@@ -4,16 +4,16 @@
  * @module
  */
 
-import { chmod, lstat, unlink } from "node:fs/promises";
+import { chmod, lstat, readFile, unlink } from "node:fs/promises";
 import type { SocketFileOps } from "../src/socket_file.ts";
 
 /**
  * Builds the socket-file operations around a runtime's connect probe.
  *
- * @param probe Returns true if a server accepts a connection at the path.
+ * @param isStale Returns true only if a connection to the path is refused.
  * @returns The operations.
  */
-export function nodeFsSocketFileOps(probe: (path: string) => Promise<boolean>): SocketFileOps {
+export function nodeFsSocketFileOps(isStale: (path: string) => Promise<boolean>): SocketFileOps {
   return {
     async kind(path) {
       try {
@@ -23,7 +23,7 @@ export function nodeFsSocketFileOps(probe: (path: string) => Promise<boolean>): 
         throw error;
       }
     },
-    probe,
+    isStale,
     async remove(path) {
       await unlink(path).catch((error: { code?: string }) => {
         if (error.code !== "ENOENT") throw error;
@@ -40,4 +40,28 @@ export function nodeFsSocketFileOps(probe: (path: string) => Promise<boolean>): 
  */
 export async function setSocketMode(path: string, mode: number): Promise<void> {
   await chmod(path, mode);
+}
+
+/** `__SO_ACCEPTCON` in /proc/net/unix: the socket is listening. */
+const LISTENING_FLAG = 0x10000;
+
+/**
+ * Whether Linux lists a listening socket bound to `path` in /proc/net/unix
+ * (false where that file does not exist). For runtimes whose connect errors
+ * do not tell a refused connection from a socket of another type.
+ *
+ * @param path The socket file path, as it was bound.
+ * @returns True if some socket listens there.
+ */
+export async function isListeningOnLinux(path: string): Promise<boolean> {
+  let table: string;
+  try {
+    table = await readFile("/proc/net/unix", "utf8");
+  } catch {
+    return false;
+  }
+  return table.split("\n").some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields.length >= 8 && fields.slice(7).join(" ") === path && (parseInt(fields[3]!, 16) & LISTENING_FLAG) !== 0;
+  });
 }

@@ -20,11 +20,11 @@ import {
 import { ChunkQueue } from "../src/chunk_queue.ts";
 import type { RuntimeAdapter, StreamListenOptions } from "../src/runtime.ts";
 import { lazySeqpacket } from "./_lazy_seqpacket.ts";
-import { connectError, listenError } from "../src/socket_errors.ts";
+import { connectError, isConnectionRefused, listenError } from "../src/socket_errors.ts";
 import { claimSocketPath, DEFAULT_SOCKET_MODE } from "../src/socket_file.ts";
 import type { ByteStream, ConnectionInfo, Listener } from "../src/transport.ts";
 import { type BunSocket, type BunSocketHandler, bunGlobal } from "./_bun_api.ts";
-import { nodeFsSocketFileOps, setSocketMode } from "./_node_fs.ts";
+import { isListeningOnLinux, nodeFsSocketFileOps, setSocketMode } from "./_node_fs.ts";
 
 export * from "../src/mod.ts";
 
@@ -113,9 +113,11 @@ const socketFileOps = nodeFsSocketFileOps(async (path) => {
   try {
     const socket = await bunGlobal().connect<SocketState>({ unix: path, data: {}, socket: { data: () => {}, error: () => {} } });
     socket.terminate();
-    return true;
-  } catch {
     return false;
+  } catch (error) {
+    // Bun reports every failed Unix connect as ECONNREFUSED, even EPROTOTYPE
+    // from a live socket of another type, so ask the kernel's table as well.
+    return isConnectionRefused(error) && !(await isListeningOnLinux(path));
   }
 });
 

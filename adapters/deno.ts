@@ -18,7 +18,7 @@ import {
 } from "../src/api.ts";
 import type { RuntimeAdapter, StreamListenOptions } from "../src/runtime.ts";
 import { lazySeqpacket } from "./_lazy_seqpacket.ts";
-import { connectError, listenError } from "../src/socket_errors.ts";
+import { connectError, isConnectionRefused, listenError } from "../src/socket_errors.ts";
 import { claimSocketPath, DEFAULT_SOCKET_MODE, type SocketFileOps } from "../src/socket_file.ts";
 import type { ByteStream, ConnectionInfo, Listener } from "../src/transport.ts";
 
@@ -83,12 +83,12 @@ const socketFileOps: SocketFileOps = {
       throw error;
     }
   },
-  async probe(path) {
+  async isStale(path) {
     try {
       (await Deno.connect({ transport: "unix", path })).close();
-      return true;
-    } catch {
       return false;
+    } catch (error) {
+      return isConnectionRefused(error);
     }
   },
   async remove(path) {

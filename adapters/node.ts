@@ -20,7 +20,7 @@ import {
 import { ChunkQueue } from "../src/chunk_queue.ts";
 import type { RuntimeAdapter, StreamListenOptions } from "../src/runtime.ts";
 import { lazySeqpacket } from "./_lazy_seqpacket.ts";
-import { connectError, listenError } from "../src/socket_errors.ts";
+import { connectError, isConnectionRefused, listenError } from "../src/socket_errors.ts";
 import { claimSocketPath, DEFAULT_SOCKET_MODE } from "../src/socket_file.ts";
 import type { ByteStream, ConnectionInfo, Listener } from "../src/transport.ts";
 import { nodeFsSocketFileOps, setSocketMode } from "./_node_fs.ts";
@@ -86,9 +86,9 @@ const socketFileOps = nodeFsSocketFileOps((path) =>
     const socket = net.connect(path);
     socket.once("connect", () => {
       socket.destroy();
-      resolve(true);
+      resolve(false);
     });
-    socket.once("error", () => resolve(false));
+    socket.once("error", (error) => resolve(isConnectionRefused(error)));
   })
 );
 

@@ -15,14 +15,17 @@ import type { Service } from "./service.ts";
 import { StreamMessageTransport } from "./stream_transport.ts";
 import type { Listener, MessageTransport } from "./transport.ts";
 
-/** Options for opening a transport (no RPC layer). */
-export interface TransportOptions extends SeqpacketListenOptions {
+/** Options for connecting a transport (no RPC layer). */
+export interface TransportOptions extends SeqpacketOptions {
   /** Largest message (header + body) on stream sockets. Default 16 MiB. */
   maxMessageSize?: number;
 }
 
+/** Options for listening for transports (no RPC layer). */
+export interface ListenTransportOptions extends TransportOptions, SeqpacketListenOptions {}
+
 /** Options of `listen`. */
-export interface ListenOptions<S extends Service = Service> extends TransportOptions, RpcServerOptions {
+export interface ListenOptions<S extends Service = Service> extends ListenTransportOptions, RpcServerOptions {
   /** The methods to serve. More can be added with `server.router.handle()`. */
   handlers?: S;
   /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
@@ -48,7 +51,10 @@ export type ListenFunction = <S extends Service>(address: string, options?: List
 /** Connects to an RPC server; `Remote` is the server's service type. */
 export type ConnectFunction = <Remote = Service>(address: string, options?: ConnectOptions) => Promise<RpcConnection<Remote>>;
 /** Listens for raw message transports (for the low-level `Peer` API). */
-export type ListenTransportFunction = (address: string, options?: TransportOptions) => Promise<Listener<MessageTransport>>;
+export type ListenTransportFunction = (
+  address: string,
+  options?: ListenTransportOptions,
+) => Promise<Listener<MessageTransport>>;
 /** Connects a raw message transport (for the low-level `Peer` API). */
 export type ConnectTransportFunction = (address: string, options?: TransportOptions) => Promise<MessageTransport>;
 /** Creates two connected seqpacket transports in this process. */
@@ -131,7 +137,7 @@ function streamOptions(options: TransportOptions): { maxMessageSize?: number } {
   return options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize };
 }
 
-function seqpacketOptions(options: TransportOptions): SeqpacketListenOptions {
+function seqpacketOptions(options: ListenTransportOptions): SeqpacketListenOptions {
   const result: SeqpacketListenOptions = {};
   if (options.maxPacketSize !== undefined) result.maxPacketSize = options.maxPacketSize;
   if (options.maxFds !== undefined) result.maxFds = options.maxFds;

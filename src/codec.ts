@@ -6,7 +6,7 @@
  */
 
 import { decode as cborDecode, encode as cborEncode } from "cborg";
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError, UsageError } from "./errors.ts";
 
 /** Turns values into body bytes and back. */
 export interface Codec {
@@ -30,11 +30,15 @@ export interface Codec {
 }
 
 const decodeOptions = { rejectDuplicateMapKeys: true, strict: false } as const;
+const decodeWithMaps = { ...decodeOptions, useMaps: true } as const;
 
 /**
  * The default codec: CBOR (RFC 8949) through cborg. Integers beyond 2^53
  * decode as `bigint`; byte strings decode as `Uint8Array` copies; maps with
- * string keys decode as plain objects.
+ * string keys decode as plain objects, and a body holding any map with other
+ * keys decodes all its maps as `Map`s. Values this codec cannot carry
+ * (functions, symbols, `Date`s, class instances) fail to encode with
+ * `ERR_ENCODE`.
  *
  * @example
  * ```ts
@@ -46,12 +50,22 @@ const decodeOptions = { rejectDuplicateMapKeys: true, strict: false } as const;
 export const cborCodec: Codec = {
   name: "cbor",
   encode(value: unknown): Uint8Array {
-    return cborEncode(value);
+    try {
+      return cborEncode(value);
+    } catch (cause) {
+      throw new UsageError("ERR_ENCODE", `Cannot encode the value as CBOR: ${(cause as Error).message}`, { cause });
+    }
   },
   decode(bytes: Uint8Array): unknown {
     if (bytes.length === 0) return undefined;
     try {
-      return cborDecode(bytes, decodeOptions);
+      try {
+        return cborDecode(bytes, decodeOptions);
+      } catch (error) {
+        // Maps with non-string keys cannot become plain objects; decode this body's maps as Maps.
+        if (/non-string keys/.test((error as Error).message)) return cborDecode(bytes, decodeWithMaps);
+        throw error;
+      }
     } catch (cause) {
       throw new ProtocolError("ERR_DECODE", `Invalid CBOR body of ${bytes.length} bytes: ${(cause as Error).message}`, {
         cause,

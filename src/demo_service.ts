@@ -59,7 +59,10 @@ export function demoService(runtime: string): {
     },
     /** Waits `ms` milliseconds and returns it; ends early with ERR_CANCELLED when the caller cancels. */
     sleep: async (ms: number, context: HandlerContext): Promise<number> => {
-      await sleepFor(expectNumber(ms, "ms"), context.signal);
+      if (expectNumber(ms, "ms") < 0 || ms > 0x7fffffff) {
+        throw new RpcError("ERR_INVALID_PARAMS", `ms must be from 0 to ${0x7fffffff}, got ${ms}`);
+      }
+      await sleepFor(ms, context.signal);
       return ms;
     },
     /** Streams 1..n, then returns n. */

@@ -39,8 +39,8 @@ export function methodId(name: string): number {
  * @throws {UsageError} `ERR_INVALID_ARGUMENT` if an explicit id is not an i32.
  */
 export function resolveMethodId(name: string, explicit?: Readonly<Record<string, number>>): number {
-  const id = explicit?.[name];
-  if (id === undefined) return methodId(name);
+  if (explicit === undefined || !Object.hasOwn(explicit, name)) return methodId(name);
+  const id = explicit[name] as number;
   if (!Number.isInteger(id) || id < -0x80000000 || id > 0x7fffffff) {
     throw new UsageError("ERR_INVALID_ARGUMENT", `Service id ${id} of method "${name}" is not a 32-bit signed integer`);
   }

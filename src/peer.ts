@@ -8,6 +8,7 @@
  */
 
 import { AsyncQueue } from "./async_queue.ts";
+import { callSafely } from "./call_safely.ts";
 import { ConnectionClosedError, ProtocolError, UsageError } from "./errors.ts";
 import { closeUnclaimed, type FdHandle } from "./fd.ts";
 import { ERROR_TEXT_SERVICE_ID, type Message, type MessageHeader, MessageType } from "./message.ts";
@@ -266,6 +267,10 @@ export class Peer {
       for (;;) {
         const message = await this.#transport.receive();
         if (message === null) break;
+        if (this.#closed) {
+          closeUnclaimed(message.fds);
+          break;
+        }
         this.#dispatch(message);
       }
       this.#shutdown(undefined);
@@ -332,11 +337,8 @@ export class Peer {
     for (const request of this.#received.values()) request.fail(failure);
     this.#received.clear();
     void this.#transport.close().catch(() => {}).finally(() => {
-      try {
-        this.#options.onClose?.(error);
-      } finally {
-        this.#resolveClosed();
-      }
+      callSafely(this.#options.onClose, error);
+      this.#resolveClosed();
     });
   }
 }

@@ -21,7 +21,7 @@ import {
   UPDATE_ITEM,
 } from "./rpc_protocol.ts";
 import type { HandlerContext } from "./service.ts";
-import { type Received, sendUnwrapped } from "./with_fds.ts";
+import { type Received, releaseUnsent, sendUnwrapped } from "./with_fds.ts";
 
 /** What the dispatcher needs from the connection. */
 export interface DispatchScope {
@@ -83,9 +83,8 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   try {
     const outcome = route.target(params, context);
     const result = isAsyncIterator(outcome) ? await streamItems(request, codec, outcome, abort.signal) : await outcome;
-    if (!request.responded) {
-      await sendUnwrapped(result, (value, fds) => respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds));
-    }
+    if (request.responded) releaseUnsent(result);
+    else await sendUnwrapped(result, (value, fds) => respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds));
   } catch (error) {
     if (!request.responded) await respondError(request, scope, errorBodyFrom(error));
   } finally {
@@ -151,6 +150,7 @@ async function streamItems(
     const step = await iterator.next();
     if (step.done) return step.value;
     if (signal.aborted || request.responded) {
+      releaseUnsent(step.value);
       await iterator.return?.();
       return undefined;
     }

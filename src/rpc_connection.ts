@@ -18,11 +18,17 @@ import type { Handler, ItemOf, MethodName, ParamsOf, ResultOf, Service } from ".
 import type { ConnectionInfo, MessageTransport } from "./transport.ts";
 import { type Received, sendUnwrapped, type WithFds } from "./with_fds.ts";
 
+/** The longest timeout timers support: 2^31 - 1 ms (about 24.8 days). */
+const MAX_TIMEOUT = 0x7fffffff;
+
 /** Options of one call. */
 export interface CallOptions {
   /** Cancels the call: the peer is told, the call rejects with `ERR_CANCELLED`. */
   signal?: AbortSignal;
-  /** Milliseconds to wait for the answer before cancelling with `ERR_TIMEOUT`. No limit by default. */
+  /**
+   * Milliseconds to wait for the answer before cancelling with `ERR_TIMEOUT`
+   * (at most 2^31 - 1; `Infinity` means no limit, the default).
+   */
   timeout?: number;
   /** Descriptors to send with the request (seqpacket only). */
   fds?: readonly (number | FdHandle)[];
@@ -312,14 +318,18 @@ export class RpcConnection<Remote = Service> {
   async #start(method: string, params: unknown, options: CallOptions = {}, cancellable = false): Promise<OpenCall> {
     const { signal, timeout } = options;
     if (signal?.aborted) throw new CancelledError("The call was cancelled before it started", { cause: signal.reason });
-    if (timeout !== undefined && !(timeout >= 0)) {
-      throw new UsageError("ERR_INVALID_ARGUMENT", `timeout must be a number of milliseconds, got ${timeout}`);
+    if (timeout !== undefined && timeout !== Infinity && !(timeout >= 0 && timeout <= MAX_TIMEOUT)) {
+      throw new UsageError(
+        "ERR_INVALID_ARGUMENT",
+        `timeout must be a number of milliseconds from 0 to ${MAX_TIMEOUT} (or Infinity), got ${timeout}`,
+      );
     }
     const extraFds = (options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd));
-    const request = await sendUnwrapped(params, (value, fds) =>
+    const call = new OpenCall(method, signal, timeout === Infinity ? undefined : timeout, cancellable);
+    await call.send(sendUnwrapped(params, (value, fds) =>
       this.peer.sendRequest(this.#router.idOf(method), this.#codec.encode(value), { fds: [...fds, ...extraFds] })
-    );
-    return new OpenCall(method, request, signal, timeout, cancellable);
+    ));
+    return call;
   }
 
   async *#items(call: OpenCall): AsyncGenerator<Received<unknown>> {
@@ -388,12 +398,23 @@ export class RpcConnection<Remote = Service> {
   }
 }
 
-/** A sent request plus the cancellation and timeout wiring of its call. */
+/** Tells the peer a request is cancelled and stops waiting for it. */
+function cancelRequest(request: SentRequest): void {
+  if (request.finished) return;
+  request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
+  request.abandon();
+}
+
+/**
+ * The cancellation and timeout wiring of one call. It exists before the
+ * request is sent, so a signal or timeout also ends a call whose request is
+ * still waiting to be written.
+ */
 class OpenCall {
   readonly method: string;
-  readonly request: SentRequest;
-  readonly #cancelled: Promise<never>;
-  #reject!: (error: unknown) => void;
+  #request: SentRequest | undefined;
+  #error: unknown = undefined;
+  readonly #waiters = new Set<(error: unknown) => void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort: () => void;
@@ -401,36 +422,57 @@ class OpenCall {
   /** False when nothing can cancel the call, so waits need no race. */
   readonly #cancellable: boolean;
 
-  constructor(
-    method: string,
-    request: SentRequest,
-    signal: AbortSignal | undefined,
-    timeout: number | undefined,
-    cancellable: boolean,
-  ) {
+  constructor(method: string, signal: AbortSignal | undefined, timeout: number | undefined, cancellable: boolean) {
     this.method = method;
-    this.request = request;
     this.#cancellable = cancellable || signal !== undefined || timeout !== undefined;
     this.#signal = signal;
-    this.#cancelled = new Promise<never>((_, reject) => (this.#reject = reject));
-    this.#cancelled.catch(() => {});
     this.#onAbort = () => this.cancel(new CancelledError("The call was cancelled", { cause: signal?.reason }));
     signal?.addEventListener("abort", this.#onAbort, { once: true });
     if (timeout !== undefined) this.#timer = setTimeout(() => this.cancel(new TimeoutError(timeout)), timeout);
   }
 
+  /** The request, once sent. */
+  get request(): SentRequest {
+    return this.#request!;
+  }
+
+  /** Waits for the request to be written, unless the call is cancelled first. */
+  async send(sending: Promise<SentRequest>): Promise<void> {
+    try {
+      this.#request = await this.race(sending);
+    } catch (error) {
+      // Cancelled mid-write: once the request is out, tell the peer it is cancelled.
+      sending.then(cancelRequest, () => {});
+      this.dispose();
+      throw error;
+    }
+  }
+
   /** Waits for `promise` unless the call is cancelled first. */
   race<T>(promise: Promise<T>): Promise<T> {
-    return this.#cancellable ? Promise.race([promise, this.#cancelled]) : promise;
+    if (!this.#cancellable) return promise;
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    return new Promise<T>((resolve, reject) => {
+      this.#waiters.add(reject);
+      promise.then(
+        (value) => {
+          this.#waiters.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#waiters.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Tells the peer, stops waiting, and rejects every `race`. */
   cancel(error: unknown): void {
-    if (!this.request.finished) {
-      this.request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
-      this.request.abandon();
-    }
-    this.#reject(error);
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    for (const reject of this.#waiters) reject(error);
+    this.#waiters.clear();
     this.dispose();
   }
 
@@ -440,10 +482,6 @@ class OpenCall {
     this.#done = true;
     clearTimeout(this.#timer);
     this.#signal?.removeEventListener("abort", this.#onAbort);
-    if (!this.request.finished) {
-      this.request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
-      this.request.abandon();
-    }
+    if (this.#request) cancelRequest(this.#request);
   }
 }
-

@@ -7,6 +7,7 @@
 
 import type { Codec } from "./codec.ts";
 import type { Router } from "./router.ts";
+import { callSafely } from "./call_safely.ts";
 import { RpcConnection } from "./rpc_connection.ts";
 import type { ConnectionInfo, Listener, MessageTransport } from "./transport.ts";
 
@@ -27,7 +28,10 @@ export interface RpcServerOptions {
   accept?: AcceptFilter;
   /** Handshake run before the RPC layer starts. */
   handshake?: Handshake;
-  /** Told about connections that failed (protocol errors, handshake failures, refused peers). */
+  /**
+   * Told about connections that failed (protocol errors, handshake failures)
+   * and accept errors. Peers refused by `accept` are closed silently.
+   */
   onError?: (error: unknown, info: ConnectionInfo) => void;
   /** Told about each new connection once it is served. */
   onConnection?: (connection: RpcConnection) => void;
@@ -96,17 +100,22 @@ export class RpcServer {
   }
 
   async #acceptAll(): Promise<void> {
+    let backoff = 0;
     for (;;) {
       let transport: MessageTransport | null;
       try {
         transport = await this.#listener.accept();
       } catch (error) {
         if (this.#closing) return;
-        this.#options.onError?.(error, { transport: "unknown", localAddress: this.address });
+        callSafely(this.#options.onError, error, { transport: "unknown", localAddress: this.address });
+        // Failures such as EMFILE repeat at once: wait a little longer each time instead of spinning.
+        backoff = Math.min(Math.max(backoff * 2, 10), 1000);
+        await new Promise((resolve) => setTimeout(resolve, backoff));
         continue;
       }
+      backoff = 0;
       if (transport === null) return;
-      void this.#serve(transport);
+      this.#serve(transport).catch(() => {});
     }
   }
 
@@ -119,7 +128,7 @@ export class RpcServer {
       }
       await this.#options.handshake?.(transport);
     } catch (error) {
-      this.#options.onError?.(error, transport.info);
+      callSafely(this.#options.onError, error, transport.info);
       await transport.close().catch(() => {});
       return;
     } finally {
@@ -134,10 +143,10 @@ export class RpcServer {
       ...(this.#options.codec ? { codec: this.#options.codec } : {}),
       onClose: (error) => {
         this.#connections.delete(connection);
-        if (error !== undefined) this.#options.onError?.(error, transport.info);
+        if (error !== undefined) callSafely(this.#options.onError, error, transport.info);
       },
     });
     this.#connections.add(connection);
-    this.#options.onConnection?.(connection);
+    callSafely(this.#options.onConnection, connection);
   }
 }

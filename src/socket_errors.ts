@@ -47,6 +47,17 @@ export function connectError(cause: unknown, address: string): UsageError {
   return new UsageError("ERR_CONNECTION_FAILED", `Cannot connect to ${address}: ${reason}`, { cause });
 }
 
+/**
+ * Whether a connect failed because nobody listens on the socket.
+ *
+ * @param error The runtime's error.
+ * @returns True for `ECONNREFUSED`.
+ */
+export function isConnectionRefused(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code === "ECONNREFUSED" || code === "ConnectionRefused";
+}
+
 function errnoCode(error: unknown): string | undefined {
   if (error === null || typeof error !== "object") return undefined;
   const code = (error as { code?: unknown }).code;

@@ -16,12 +16,12 @@ export interface SocketFileOps {
    */
   kind(path: string): Promise<"socket" | "other" | "missing">;
   /**
-   * Tries to connect to a socket at `path`.
+   * Tries to connect to the socket at `path`.
    *
    * @param path The path.
-   * @returns True if a server accepted the connection.
+   * @returns True only if the connection was refused (`ECONNREFUSED`): nobody listens there.
    */
-  probe(path: string): Promise<boolean>;
+  isStale(path: string): Promise<boolean>;
   /**
    * Removes the file at `path`, ignoring a missing file.
    *
@@ -35,7 +35,7 @@ export const DEFAULT_SOCKET_MODE = 0o600;
 
 /**
  * Makes `path` free for a new listener: removes a stale socket file (one
- * that refuses connections), refuses a live socket or any other file.
+ * whose connections are refused), refuses a live socket or any other file.
  *
  * @param path Filesystem path of the socket to create.
  * @param ops Runtime operations.
@@ -47,7 +47,9 @@ export async function claimSocketPath(path: string, ops: SocketFileOps): Promise
   if (kind === "other") {
     throw new UsageError("ERR_ADDRESS_IN_USE", `Cannot listen on ${path}: a file that is not a socket is in the way`);
   }
-  if (await ops.probe(path)) {
+  // Only a refused connection proves the file is stale: a busy server, a
+  // socket of another type or a permission error all mean someone owns it.
+  if (!(await ops.isStale(path))) {
     throw new UsageError("ERR_ADDRESS_IN_USE", `Cannot listen on ${path}: another server is accepting connections there`);
   }
   await ops.remove(path);

@@ -91,11 +91,11 @@ export class StreamMessageTransport implements MessageTransport {
    */
   async receive(): Promise<Message | null> {
     for (;;) {
+      if (this.#closed) return null;
       const frame = this.#decoder.next();
       if (frame !== null) {
         return { header: readHeader(frame), body: frame.subarray(HEADER_SIZE), fds: [] };
       }
-      if (this.#closed) return null;
       const chunk = await this.#stream.read();
       if (chunk === null) {
         if (this.#decoder.hasPartialFrame && !this.#closed) {

@@ -88,5 +88,15 @@ export async function sendUnwrapped<R>(
   }
 }
 
+/**
+ * Calls the `onSent` of a wrapped value that will never be sent (its call
+ * was cancelled), so descriptors opened for it are still closed.
+ *
+ * @param item A plain value or a {@link WithFds}.
+ */
+export function releaseUnsent(item: unknown): void {
+  if (item instanceof WithFds) item.onSent?.();
+}
+
 /** The type of a value with any {@link WithFds} wrapper removed. */
 export type Unwrapped<T> = T extends WithFds<infer V> ? V : T;

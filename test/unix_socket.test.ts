@@ -72,6 +72,18 @@ describe("unix socket addresses", () => {
     dir.cleanup();
   });
 
+  it("refuses a path held by a live server of another socket type", async () => {
+    const dir = tempDir();
+    const path = join(dir.path, "seq.sock");
+    const seqpacketServer = await listen(`seqpacket:${path}`, { handlers: echo });
+    await assert.rejects(listen(`unix:${path}`), { code: "ERR_ADDRESS_IN_USE" });
+    const client = await connect(`seqpacket:${path}`);
+    assert.equal(await client.call("echo", "still mine"), "still mine");
+    await client.close();
+    await seqpacketServer.close();
+    dir.cleanup();
+  });
+
   it("refuses a path taken by a regular file", async () => {
     const dir = tempDir();
     const path = join(dir.path, "file.sock");

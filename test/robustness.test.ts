@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  cborCodec,
+  connect,
+  detectRuntime,
+  type HandlerContext,
+  listen,
+  MessageType,
+  methodId,
+  parseAddress,
+  type RpcConnection,
+  type RpcServer,
+  withFds,
+  writeHeader,
+} from "../mod.ts";
+import { delay, tempDir } from "./_helpers.ts";
+
+const dir = tempDir();
+const address = `unix:${join(dir.path, "robust.sock")}`;
+const calls: string[] = [];
+let onSentCalls = 0;
+let server: RpcServer;
+let client: RpcConnection;
+
+const handlers = {
+  echo: (value: unknown) => value,
+  record: (label: string) => void calls.push(label),
+  mapResult: () => new Map<unknown, unknown>([[1, "one"], ["two", 2]]),
+  notEncodable: () => () => "a function",
+  slowWithFds: async (_: undefined, context: HandlerContext) => {
+    await delay(100);
+    return withFds(context.signal.aborted, [0], { onSent: () => onSentCalls++ });
+  },
+};
+
+before(async () => {
+  server = await listen(address, {
+    handlers,
+    serviceIds: { toString: 77 },
+    onConnection: () => {
+      throw new Error("a throwing onConnection must not crash the process");
+    },
+    onError: () => {
+      throw new Error("a throwing onError must not crash the process");
+    },
+  });
+  server.router.handle("toString", () => "explicit id");
+  client = await connect(address, { serviceIds: { toString: 77 } });
+});
+
+after(async () => {
+  await client.close();
+  await server.close();
+  dir.cleanup();
+});
+
+function frame(type: number, requestId: number, serviceId: number, body: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(16 + body.length);
+  new DataView(bytes.buffer).setUint32(0, 12 + body.length, true);
+  writeHeader({ type: type as MessageType, requestId, serviceId }, bytes, 4);
+  bytes.set(body, 16);
+  return bytes;
+}
+
+describe("robustness", () => {
+  it("handles nothing that arrives after a protocol error closed the connection", async () => {
+    const raw = await (await detectRuntime()).connectStream(parseAddress(address));
+    const bad = frame(MessageType.Request, 1, methodId("record"), new Uint8Array([0xff]));
+    const good = frame(MessageType.Request, 2, methodId("record"), cborCodec.encode("after the error"));
+    const both = new Uint8Array(bad.length + good.length);
+    both.set(bad);
+    both.set(good, bad.length);
+    await raw.write(both);
+    while ((await raw.read()) !== null);
+    await raw.close();
+    await delay(50);
+    assert.deepEqual(calls, []);
+    assert.equal(await client.call("echo", "server still fine"), "server still fine");
+  });
+
+  it("times out a call whose request cannot even be written, and the calls queued behind it", async () => {
+    const local = tempDir();
+    const stalledAddress = `unix:${join(local.path, "stalled.sock")}`;
+    const listener = await (await detectRuntime()).listenStream(parseAddress(stalledAddress), {});
+    const stuck = await connect(stalledAddress);
+    const peerSide = (await listener.accept())!;
+    const started = Date.now();
+    const big = assert.rejects(stuck.call("echo", new Uint8Array(8 * 1024 * 1024), { timeout: 200 }), { code: "ERR_TIMEOUT" });
+    const small = assert.rejects(stuck.call("echo", 1, { timeout: 300 }), { code: "ERR_TIMEOUT" });
+    const controller = new AbortController();
+    const aborted = assert.rejects(stuck.call("echo", 2, { signal: controller.signal }), { code: "ERR_CANCELLED" });
+    controller.abort();
+    await Promise.all([big, small, aborted]);
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    await stuck.close();
+    await peerSide.close();
+    await listener.close();
+    local.cleanup();
+  });
+
+  it("accepts Infinity as no timeout and refuses timeouts timers cannot hold", async () => {
+    assert.equal(await client.call("echo", "no limit", { timeout: Infinity }), "no limit");
+    await assert.rejects(client.call("echo", 1, { timeout: 2 ** 31 }), { code: "ERR_INVALID_ARGUMENT" });
+    await assert.rejects(client.call("echo", 1, { timeout: -1 }), { code: "ERR_INVALID_ARGUMENT" });
+  });
+
+  it("round-trips maps with non-string keys, and answers values CBOR cannot carry with ERR_ENCODE", async () => {
+    assert.deepEqual(await client.call("mapResult"), new Map<unknown, unknown>([[1, "one"], ["two", 2]]));
+    await assert.rejects(client.call("notEncodable"), { name: "RemoteError", code: "ERR_ENCODE" });
+    await assert.rejects(client.call("echo", () => 1), { code: "ERR_ENCODE" });
+    assert.equal(await client.call("echo", "connection intact"), "connection intact");
+  });
+
+  it("calls onSent for a result that is dropped because the call was cancelled", async () => {
+    await assert.rejects(client.call("slowWithFds", undefined, { timeout: 20 }), { code: "ERR_TIMEOUT" });
+    await delay(200);
+    assert.equal(onSentCalls, 1);
+  });
+
+  it("maps inherited property names like toString only when given explicitly", async () => {
+    assert.equal(await client.call("toString"), "explicit id");
+    assert.equal(server.router.idOf("valueOf"), methodId("valueOf"));
+  });
+});
