@@ -13,6 +13,7 @@ import { RpcConnection } from "./rpc_connection.ts";
 import { type Handshake, RpcServer, type RpcServerOptions } from "./rpc_server.ts";
 import type { Service } from "./service.ts";
 import { StreamMessageTransport } from "./stream_transport.ts";
+import { type FlowOptions, flowOptionsOf } from "./read_gate.ts";
 import type { Listener, MessageTransport } from "./transport.ts";
 
 /** Options for connecting a transport (no RPC layer). */
@@ -33,7 +34,7 @@ export interface ListenOptions<S extends Service = Service> extends ListenTransp
 }
 
 /** Options of `connect`. */
-export interface ConnectOptions extends TransportOptions {
+export interface ConnectOptions extends TransportOptions, FlowOptions {
   /** Body codec; default CBOR. */
   codec?: Codec;
   /** Handlers this side offers to the server (calls in the other direction). */
@@ -118,6 +119,7 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     }
     const { codec, handlers, serviceIds, onClose } = options;
     return new RpcConnection<Remote>(transport, {
+      ...flowOptionsOf(options),
       ...(codec ? { codec } : {}),
       ...(handlers ? { handlers } : {}),
       ...(serviceIds ? { serviceIds } : {}),

@@ -17,6 +17,7 @@ interface Waiter<T> {
 export class AsyncQueue<T> implements AsyncIterable<T> {
   readonly #items: T[] = [];
   readonly #waiters: Waiter<T>[] = [];
+  readonly #roomWaiters: { limit: number; resolve: () => void }[] = [];
   #ended = false;
   #error: unknown = undefined;
   readonly #onReturn: (() => void) | undefined;
@@ -67,6 +68,27 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       if (error === undefined) waiter.resolve({ value: undefined, done: true });
       else waiter.reject(error);
     }
+    for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
+  }
+
+  /**
+   * Waits until fewer than `limit` items are queued (or the queue ended).
+   *
+   * @param limit The queue length to get below.
+   */
+  whenBelow(limit: number): Promise<void> {
+    if (this.#ended || this.#items.length < limit) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push({ limit, resolve }));
+  }
+
+  #wakeRoomWaiters(): void {
+    for (let i = this.#roomWaiters.length - 1; i >= 0; i--) {
+      const waiter = this.#roomWaiters[i]!;
+      if (this.#items.length < waiter.limit) {
+        this.#roomWaiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
   }
 
   /**
@@ -75,7 +97,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
    * @returns The items that were queued.
    */
   drain(): T[] {
-    return this.#items.splice(0);
+    const items = this.#items.splice(0);
+    if (this.#roomWaiters.length > 0) this.#wakeRoomWaiters();
+    return items;
   }
 
   /**
@@ -84,7 +108,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
    * @returns The next iterator result.
    */
   next(): Promise<IteratorResult<T, undefined>> {
-    if (this.#items.length > 0) return Promise.resolve({ value: this.#items.shift()!, done: false });
+    if (this.#items.length > 0) {
+      const value = this.#items.shift()!;
+      if (this.#roomWaiters.length > 0) this.#wakeRoomWaiters();
+      return Promise.resolve({ value, done: false });
+    }
     if (this.#ended) {
       return this.#error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
     }

@@ -29,3 +29,4 @@ export * from "./chunk_queue.ts";
 export * from "./accept_queue.ts";
 export * from "./socket_errors.ts";
 export * from "./demo_service.ts";
+export * from "./read_gate.ts";

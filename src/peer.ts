@@ -7,11 +7,12 @@
  * @module
  */
 
-import { AsyncQueue } from "./async_queue.ts";
 import { callSafely } from "./call_safely.ts";
 import { ConnectionClosedError, ProtocolError, UsageError } from "./errors.ts";
 import { closeUnclaimed, type FdHandle } from "./fd.ts";
 import { ERROR_TEXT_SERVICE_ID, type Message, type MessageHeader, MessageType } from "./message.ts";
+import { MessageQueue } from "./message_queue.ts";
+import { type FlowOptions, ReadGate } from "./read_gate.ts";
 import type { ConnectionInfo, MessageTransport } from "./transport.ts";
 
 /** Options for sending a message. */
@@ -99,7 +100,7 @@ export interface ReceivedRequest {
 }
 
 /** Options for {@link Peer}. */
-export interface PeerOptions {
+export interface PeerOptions extends FlowOptions {
   /**
    * Called for each request the peer sends. Without it, requests are
    * answered with a status -1 error.
@@ -132,6 +133,7 @@ export class Peer {
   readonly #options: PeerOptions;
   readonly #sent = new Map<number, OutgoingRequest>();
   readonly #received = new Map<number, IncomingRequest>();
+  readonly #gate: ReadGate;
   #nextRequestId = 1;
   #closed = false;
   #closeError: unknown = undefined;
@@ -148,6 +150,7 @@ export class Peer {
     this.#transport = transport;
     this.#options = options;
     this.#nextRequestId = (options.firstRequestId ?? 1) >>> 0;
+    this.#gate = new ReadGate(options, () => this.#received.size);
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
     void this.#readLoop();
   }
@@ -193,7 +196,7 @@ export class Peer {
   async sendRequest(serviceId: number, body: Uint8Array, options: SendOptions = {}): Promise<SentRequest> {
     this.#assertOpen();
     const requestId = this.#allocateRequestId();
-    const request = new OutgoingRequest(this, requestId, serviceId);
+    const request = new OutgoingRequest(this, this.#gate, requestId, serviceId);
     this.#sent.set(requestId, request);
     try {
       await this.send({ type: MessageType.Request, requestId, serviceId }, body, options);
@@ -265,6 +268,8 @@ export class Peer {
   async #readLoop(): Promise<void> {
     try {
       for (;;) {
+        await this.#gate.open();
+        if (this.#closed) break;
         const message = await this.#transport.receive();
         if (message === null) break;
         if (this.#closed) {
@@ -287,7 +292,10 @@ export class Peer {
           closeUnclaimed(message.fds);
           throw new ProtocolError("ERR_DUPLICATE_REQUEST", `Request id ${requestId} is already open`);
         }
-        const request = new IncomingRequest(this, message, () => this.#received.delete(requestId));
+        const request = new IncomingRequest(this, this.#gate, message, () => {
+          this.#received.delete(requestId);
+          this.#gate.changed();
+        });
         this.#received.set(requestId, request);
         if (this.#options.onRequest) this.#options.onRequest(request);
         else void request.respondError(`No request handler (service id ${message.header.serviceId})`).catch(() => {});
@@ -331,6 +339,7 @@ export class Peer {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
+    this.#gate.close();
     const failure = this.#closedError();
     for (const request of this.#sent.values()) request.fail(failure);
     this.#sent.clear();
@@ -347,15 +356,16 @@ class OutgoingRequest implements SentRequest {
   readonly #peer: Peer;
   readonly requestId: number;
   readonly serviceId: number;
-  readonly #updates = new AsyncQueue<Message>();
+  readonly #updates: MessageQueue;
   readonly response: Promise<Message>;
   #resolve!: (message: Message) => void;
   #reject!: (error: unknown) => void;
   #finished = false;
   #abandoned = false;
 
-  constructor(peer: Peer, requestId: number, serviceId: number) {
+  constructor(peer: Peer, gate: ReadGate, requestId: number, serviceId: number) {
     this.#peer = peer;
+    this.#updates = new MessageQueue(gate);
     this.requestId = requestId;
     this.serviceId = serviceId;
     this.response = new Promise((resolve, reject) => {
@@ -377,20 +387,18 @@ class OutgoingRequest implements SentRequest {
     return this.#peer.send({ type: MessageType.RequesterUpdate, requestId: this.requestId, serviceId }, body, options);
   }
 
-  async nextUpdate(): Promise<Message | null> {
-    const result = await this.#updates.next();
-    return result.done ? null : result.value;
+  nextUpdate(): Promise<Message | null> {
+    return this.#updates.next();
   }
 
   abandon(): void {
     if (this.#abandoned) return;
     this.#abandoned = true;
-    for (const message of this.#updates.drain()) closeUnclaimed(message.fds);
-    this.#updates.end();
+    this.#updates.discard();
   }
 
   deliverUpdate(message: Message): void {
-    if (this.#abandoned || !this.#updates.push(message)) closeUnclaimed(message.fds);
+    this.#updates.push(message);
   }
 
   deliverResponse(message: Message): void {
@@ -413,13 +421,14 @@ class IncomingRequest implements ReceivedRequest {
   readonly serviceId: number;
   readonly body: Uint8Array;
   readonly fds: FdHandle[];
-  readonly #updates = new AsyncQueue<Message>();
+  readonly #updates: MessageQueue;
   readonly #abort = new AbortController();
   readonly #forget: () => void;
   #responded = false;
 
-  constructor(peer: Peer, message: Message, forget: () => void) {
+  constructor(peer: Peer, gate: ReadGate, message: Message, forget: () => void) {
     this.#peer = peer;
+    this.#updates = new MessageQueue(gate);
     this.#forget = forget;
     this.requestId = message.header.requestId;
     this.serviceId = message.header.serviceId;
@@ -465,26 +474,23 @@ class IncomingRequest implements ReceivedRequest {
 
   #finish(): void {
     this.#forget();
-    for (const message of this.#updates.drain()) closeUnclaimed(message.fds);
-    this.#updates.end();
+    this.#updates.discard();
   }
 
   respondError(message: string): Promise<void> {
     return this.respond(ERROR_TEXT_SERVICE_ID, textEncoder.encode(message));
   }
 
-  async nextUpdate(): Promise<Message | null> {
-    const result = await this.#updates.next();
-    return result.done ? null : result.value;
+  nextUpdate(): Promise<Message | null> {
+    return this.#updates.next();
   }
 
   deliverUpdate(message: Message): void {
-    if (!this.#updates.push(message)) closeUnclaimed(message.fds);
+    this.#updates.push(message);
   }
 
   fail(error: unknown): void {
-    for (const message of this.#updates.drain()) closeUnclaimed(message.fds);
-    this.#updates.end();
+    this.#updates.discard();
     this.#abort.abort(error);
   }
 }

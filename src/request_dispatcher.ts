@@ -23,6 +23,9 @@ import {
 import type { HandlerContext } from "./service.ts";
 import { type Received, releaseUnsent, sendUnwrapped } from "./with_fds.ts";
 
+/** Client items moved ahead of the handler's reads; the rest wait in the peer's accounted queue. */
+const INPUT_READ_AHEAD = 16;
+
 /** What the dispatcher needs from the connection. */
 export interface DispatchScope {
   /** The low-level peer. */
@@ -105,6 +108,8 @@ async function pumpUpdates(
 ): Promise<void> {
   try {
     for (;;) {
+      // Read ahead only a little: unread items stay counted by the connection's flow control.
+      await input.whenBelow(INPUT_READ_AHEAD);
       const update = await request.nextUpdate();
       if (update === null) break;
       switch (update.header.serviceId) {

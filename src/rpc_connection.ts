@@ -15,6 +15,7 @@ import { dispatchRequest } from "./request_dispatcher.ts";
 import { type NotificationListener, Router } from "./router.ts";
 import { remoteErrorFrom, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./rpc_protocol.ts";
 import type { Handler, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "./service.ts";
+import { type FlowOptions, flowOptionsOf } from "./read_gate.ts";
 import type { ConnectionInfo, MessageTransport } from "./transport.ts";
 import { type Received, sendUnwrapped, type WithFds } from "./with_fds.ts";
 
@@ -35,7 +36,7 @@ export interface CallOptions {
 }
 
 /** Options of an {@link RpcConnection}. */
-export interface RpcConnectionOptions {
+export interface RpcConnectionOptions extends FlowOptions {
   /** Body codec; default CBOR. Both ends must use the same. */
   codec?: Codec;
   /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
@@ -105,6 +106,7 @@ export class RpcConnection<Remote = Service> {
     }
     const scope = { connection: this as RpcConnection, router: this.#router, codec: this.#codec } as const;
     this.peer = new Peer(transport, {
+      ...flowOptionsOf(options),
       onRequest: (request) => void dispatchRequest(request, { ...scope, peer: this.peer }),
       onStream: (message) => void this.#deliverNotification(message),
       ...(options.onClose ? { onClose: options.onClose } : {}),

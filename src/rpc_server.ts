@@ -9,6 +9,7 @@ import type { Codec } from "./codec.ts";
 import type { Router } from "./router.ts";
 import { callSafely } from "./call_safely.ts";
 import { RpcConnection } from "./rpc_connection.ts";
+import { type FlowOptions, flowOptionsOf } from "./read_gate.ts";
 import type { ConnectionInfo, Listener, MessageTransport } from "./transport.ts";
 
 /** Decides whether to serve a new connection (for example by peer credentials). */
@@ -21,7 +22,7 @@ export type AcceptFilter = (info: ConnectionInfo) => boolean | Promise<boolean>;
 export type Handshake = (transport: MessageTransport) => Promise<void>;
 
 /** Options of {@link RpcServer}. */
-export interface RpcServerOptions {
+export interface RpcServerOptions extends FlowOptions {
   /** Body codec; default CBOR. */
   codec?: Codec;
   /** Accept decision, run first; returning false closes the connection. */
@@ -139,6 +140,7 @@ export class RpcServer {
       return;
     }
     const connection: RpcConnection = new RpcConnection(transport, {
+      ...flowOptionsOf(this.#options),
       router: this.#router,
       ...(this.#options.codec ? { codec: this.#options.codec } : {}),
       onClose: (error) => {
