@@ -4,13 +4,19 @@
  * @module
  */
 
+import { UsageError } from "./errors.ts";
+
 /**
  * A file descriptor received from a peer. The receiver owns it and must
  * close it (or use `using`); descriptors nobody claimed are closed by
  * peerlink when the message is dropped.
  */
 export interface FdHandle {
-  /** The descriptor number, valid until {@link FdHandle.close} is called. */
+  /**
+   * The descriptor number.
+   *
+   * @throws {UsageError} `ERR_CLOSED` once the handle was closed or taken: the number may name another file by then.
+   */
   readonly fd: number;
   /** True once the descriptor was closed or taken with {@link FdHandle.take}. */
   readonly closed: boolean;
@@ -20,6 +26,7 @@ export interface FdHandle {
    * Takes ownership of the raw descriptor: peerlink will no longer close it.
    *
    * @returns The descriptor number.
+   * @throws {UsageError} `ERR_CLOSED` if the handle was already closed or taken.
    */
   take(): number;
   /** Same as {@link FdHandle.close}, for `using` declarations. */
@@ -35,8 +42,12 @@ export interface FdHandle {
  */
 export function createFdHandle(fd: number, closeFd: (fd: number) => void): FdHandle {
   let closed = false;
+  const assertOpen = (): void => {
+    if (closed) throw new UsageError("ERR_CLOSED", `File descriptor ${fd} was already closed or taken`);
+  };
   const handle: FdHandle = {
     get fd(): number {
+      assertOpen();
       return fd;
     },
     get closed(): boolean {
@@ -48,6 +59,7 @@ export function createFdHandle(fd: number, closeFd: (fd: number) => void): FdHan
       closeFd(fd);
     },
     take(): number {
+      assertOpen();
       closed = true;
       return fd;
     },

@@ -119,6 +119,13 @@ describe("robustness", () => {
     assert.equal(onSentCalls, 1);
   });
 
+  it("refuses at listen time a seqpacket maxPacketSize the system cannot send", async () => {
+    await assert.rejects(listen(`seqpacket:@peerlink-bigmax-${Date.now()}`, { maxPacketSize: 0x7fffffff - 32 }), {
+      code: "ERR_INVALID_ARGUMENT",
+      message: /datagram limit of this system/,
+    });
+  });
+
   it("maps inherited property names like toString only when given explicitly", async () => {
     assert.equal(await client.call("toString"), "explicit id");
     assert.equal(server.router.idOf("valueOf"), methodId("valueOf"));

@@ -76,6 +76,8 @@ export function listen(
   const fd = system.newSocket();
   let bound = false;
   try {
+    // Checks maxPacketSize against the system's limit now, not at every accept.
+    system.prepare(fd, settings);
     bindReplacingStale(system, fd, sockaddr, path, shown);
     bound = true;
     if (path !== null && libc.chmod(path, settings.mode) !== 0) {

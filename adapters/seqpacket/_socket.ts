@@ -33,6 +33,9 @@ const AGAIN = Symbol("again");
  */
 const RECEIVE_BUDGET = 64;
 
+/** The same for sends: a sender whose peer keeps up would otherwise never yield. */
+const SEND_BUDGET = 64;
+
 /** A connected seqpacket socket. */
 export class SeqpacketSocket implements PacketSocket {
   /** Information about the connection, including peer credentials. */
@@ -51,6 +54,7 @@ export class SeqpacketSocket implements PacketSocket {
   #queuedReceives = 0;
   #receiveTail: Promise<unknown> = Promise.resolve();
   #receiveBudget = RECEIVE_BUDGET;
+  #sendBudget = SEND_BUDGET;
 
   /**
    * Takes ownership of a connected, non-blocking socket. On failure the
@@ -88,19 +92,30 @@ export class SeqpacketSocket implements PacketSocket {
     const problem = this.#checkSend(data, fds);
     if (problem !== undefined) return Promise.reject(problem);
     if (this.#closed) return Promise.reject(new ConnectionClosedError("The socket is closed"));
+    const yieldFirst = this.#sendBudget === 0;
     let tried = false;
-    if (this.#queuedSends === 0) {
+    if (this.#queuedSends === 0 && !yieldFirst) {
+      this.#sendBudget--;
       const result = this.#trySend(data, fds);
       if (result === true) return Promise.resolve();
       if (result instanceof Error) return Promise.reject(result);
       tried = true;
     }
-    return this.#sendLater(data.slice(), [...fds], tried);
+    return this.#sendLater(data.slice(), [...fds], tried, yieldFirst);
   }
 
-  #sendLater(data: Uint8Array, fds: readonly number[], tried: boolean): Promise<void> {
+  /**
+   * @param tried The datagram was just refused with EAGAIN: wait for EPOLLOUT first.
+   * @param yieldFirst The send budget is spent: let timers and I/O run first.
+   */
+  #sendLater(data: Uint8Array, fds: readonly number[], tried: boolean, yieldFirst: boolean): Promise<void> {
     this.#queuedSends++;
     const run = this.#sendTail.then(async () => {
+      if (yieldFirst) {
+        // Not EPOLLOUT: Unix sockets report it only below a quarter of the send buffer.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        this.#sendBudget = SEND_BUDGET;
+      }
       for (let skipTry = tried;; skipTry = false) {
         if (this.#closed) throw new ConnectionClosedError("The socket was closed before the datagram was sent");
         if (!skipTry) {
@@ -109,6 +124,7 @@ export class SeqpacketSocket implements PacketSocket {
           if (result instanceof Error) throw result;
         }
         await this.#registration.wait(EPOLLOUT);
+        this.#sendBudget = SEND_BUDGET;
       }
     }).finally(() => {
       this.#queuedSends--;

@@ -32,6 +32,8 @@
  */
 
 import process from "node:process";
+import { isMainThread } from "node:worker_threads";
+import { UsageError } from "../../src/errors.ts";
 import type { Listener, PacketSocket } from "../../src/transport.ts";
 import type { SeqpacketAddress, SeqpacketListenOptions, SeqpacketOptions } from "./types.ts";
 import type { EpollWatcher, Libc, SeqpacketBackend } from "./_libc.ts";
@@ -63,6 +65,14 @@ const api: SeqpacketApi = createSeqpacketApi({
 });
 
 async function loadKoffi(): Promise<SeqpacketBackend> {
+  if (!isMainThread) {
+    // A koffi poll handle that is open when a worker thread is terminated
+    // crashes the whole process (its close callback lives in unloaded code).
+    throw new UsageError(
+      "ERR_UNSUPPORTED_PLATFORM",
+      "Seqpacket sockets are not available in Node worker threads (koffi's poll handle crashes the process when the worker ends); use them from the main thread",
+    );
+  }
   const koffi = (await import("koffi")).default as unknown as Koffi;
   const poll = koffi.node?.poll;
   if (typeof poll !== "function") {
