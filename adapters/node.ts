@@ -5,7 +5,9 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import * as net from "node:net";
+import { dirname } from "node:path";
 import { formatAddress, type SocketAddress, socketPathOf } from "../src/address.ts";
 import { AcceptQueue } from "../src/accept_queue.ts";
 import {
@@ -99,7 +101,11 @@ async function listenStream(address: SocketAddress, options: StreamListenOptions
   const accepted = new AcceptQueue<net.Socket>();
   server.on("connection", (socket) => accepted.push(socket));
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => reject(listenError(error, text)));
+    server.once("error", (error: Error & { code?: string }) => {
+      // libuv reports a missing directory as EACCES; say what really went wrong.
+      if (error.code === "EACCES" && !address.abstract && !existsSync(dirname(address.path))) error.code = "ENOENT";
+      reject(listenError(error, text));
+    });
     server.listen(socketPathOf(address), () => resolve());
   });
   server.on("error", () => {});

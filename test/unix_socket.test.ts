@@ -121,7 +121,10 @@ describe("unix socket addresses", () => {
       code: "ERR_CONNECTION_FAILED",
       message: /no socket exists there/,
     });
-    await assert.rejects(listen(`unix:${join(dir.path, "missing-dir", "x.sock")}`), { code: "ERR_CONNECTION_FAILED" });
+    await assert.rejects(listen(`unix:${join(dir.path, "missing-dir", "x.sock")}`), {
+      code: "ERR_CONNECTION_FAILED",
+      message: /the directory does not exist/,
+    });
     dir.cleanup();
   });
 
