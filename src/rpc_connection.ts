@@ -448,6 +448,8 @@ class OpenCall {
       this.dispose();
       throw error;
     }
+    // Cancelled between the write and this line: the request is out, so cancel it there.
+    if (this.#error !== undefined) cancelRequest(this.#request);
   }
 
   /** Waits for `promise` unless the call is cancelled first. */
