@@ -267,7 +267,9 @@ export class RpcConnection<Remote = Service> {
     const codec = this.#codec;
     const result = (async () => {
       try {
-        return (await this.#result(await call.race(call.request.response), call.method)).value;
+        const { value, fds } = this.#result(await call.race(call.request.response), call.method);
+        closeUnclaimed(fds);
+        return value;
       } finally {
         call.dispose();
       }
