@@ -126,6 +126,11 @@ const service = {
     for await (const { value, fds } of context.inputWithFds) seen.push(`${value}:${fds.map(consume).join("+")}`);
     return seen;
   },
+  countInputValues: async (_: unknown, context: HandlerContext) => {
+    let count = 0;
+    for await (const _item of context.inputWithFds) count++;
+    return count;
+  },
   notifyWithFd: async (text: string, context: HandlerContext) => {
     await context.connection.notify("news", withFds(text, [served]));
     return true;
@@ -306,6 +311,15 @@ describe("RPC over seqpacket", () => {
     const before = openFdCount();
     for (let i = 0; i < 10; i++) assert.equal(await client.call("ignoreFds", null, { fds: [alpha, bravo] }), 2);
     await assertFdCount(before, "the server closed the 20 descriptors nobody claimed");
+  });
+
+  test("descriptors of client items a handler read but ignored are closed once it returns", async () => {
+    const before = openFdCount();
+    const call = await client.open("countInputValues");
+    for (let i = 0; i < 5; i++) await call.send(withFds(i, [alpha, bravo]));
+    await call.end();
+    assert.equal(await call.result, 5);
+    await assertFdCount(before, "the server closed the 10 descriptors its handler read and ignored");
   });
 
   test("call() closes the descriptors that came with a result; callWithFds leaves them to the caller", async () => {
