@@ -17,7 +17,6 @@ interface Waiter<T> {
 export class AsyncQueue<T> implements AsyncIterable<T> {
   readonly #items: T[] = [];
   readonly #waiters: Waiter<T>[] = [];
-  readonly #roomWaiters: { limit: number; resolve: () => void }[] = [];
   #ended = false;
   #error: unknown = undefined;
   readonly #onReturn: (() => void) | undefined;
@@ -68,28 +67,8 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       if (error === undefined) waiter.resolve({ value: undefined, done: true });
       else waiter.reject(error);
     }
-    for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 
-  /**
-   * Waits until fewer than `limit` items are queued (or the queue ended).
-   *
-   * @param limit The queue length to get below.
-   */
-  whenBelow(limit: number): Promise<void> {
-    if (this.#ended || this.#items.length < limit) return Promise.resolve();
-    return new Promise((resolve) => this.#roomWaiters.push({ limit, resolve }));
-  }
-
-  #wakeRoomWaiters(): void {
-    for (let i = this.#roomWaiters.length - 1; i >= 0; i--) {
-      const waiter = this.#roomWaiters[i]!;
-      if (this.#items.length < waiter.limit) {
-        this.#roomWaiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
-  }
 
   /**
    * Removes and returns every queued item (for cleanup).
@@ -97,9 +76,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
    * @returns The items that were queued.
    */
   drain(): T[] {
-    const items = this.#items.splice(0);
-    if (this.#roomWaiters.length > 0) this.#wakeRoomWaiters();
-    return items;
+    return this.#items.splice(0);
   }
 
   /**
@@ -108,11 +85,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
    * @returns The next iterator result.
    */
   next(): Promise<IteratorResult<T, undefined>> {
-    if (this.#items.length > 0) {
-      const value = this.#items.shift()!;
-      if (this.#roomWaiters.length > 0) this.#wakeRoomWaiters();
-      return Promise.resolve({ value, done: false });
-    }
+    if (this.#items.length > 0) return Promise.resolve({ value: this.#items.shift()!, done: false });
     if (this.#ended) {
       return this.#error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
     }

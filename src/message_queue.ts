@@ -1,19 +1,26 @@
 /**
- * The received updates of one request, counted against the connection's
+ * Queues of received things whose bytes count against the connection's
  * {@link ReadGate} until a consumer takes them.
  *
  * @module
  */
 
 import { AsyncQueue } from "./async_queue.ts";
-import { closeUnclaimed } from "./fd.ts";
-import type { Message } from "./message.ts";
+import { closeUnclaimed, type FdHandle } from "./fd.ts";
 import type { ReadGate } from "./read_gate.ts";
 
-/** A queue of received messages with flow accounting and descriptor cleanup. */
-export class MessageQueue {
-  readonly #queue = new AsyncQueue<Message>();
+interface Counted<T> {
+  item: T;
+  bytes: number;
+}
+
+/** An async queue with flow accounting and descriptor cleanup. */
+export class CountedQueue<T extends { fds: FdHandle[] }> {
+  readonly #queue = new AsyncQueue<Counted<T>>();
   readonly #gate: ReadGate;
+  /** Bytes of queued items still counted against the gate. */
+  #counted = 0;
+  #counting = true;
 
   /**
    * Creates the queue.
@@ -25,46 +32,73 @@ export class MessageQueue {
   }
 
   /**
-   * Queues a message, or closes its descriptors if the queue has ended.
+   * Queues an item, or closes its descriptors if the queue has ended.
    *
-   * @param message The message.
+   * @param item The item.
+   * @param bytes Its size, counted until it is taken.
    */
-  push(message: Message): void {
-    if (this.#queue.push(message)) this.#gate.add(message.body.length);
-    else closeUnclaimed(message.fds);
+  push(item: T, bytes: number): void {
+    if (!this.#queue.push({ item, bytes })) {
+      closeUnclaimed(item.fds);
+      return;
+    }
+    if (!this.#counting) return;
+    this.#counted += bytes;
+    this.#gate.add(bytes);
   }
 
   /**
-   * Takes the next message.
+   * Takes the next item.
    *
-   * @returns The message, or `null` once the queue ended.
+   * @returns The item, or `null` once the queue ended.
    */
-  async next(): Promise<Message | null> {
+  async next(): Promise<T | null> {
     const result = await this.#queue.next();
     if (result.done) return null;
-    this.#gate.release(result.value.body.length);
-    return result.value;
+    this.#uncount(result.value.bytes);
+    return result.value.item;
   }
 
   /**
-   * Drops queued messages (closing their descriptors) and ends the queue.
+   * Drops queued items (closing their descriptors) and ends the queue.
    *
    * @param error Given to readers instead of the end, if set.
    */
   discard(error?: unknown): void {
-    for (const message of this.#queue.drain()) {
-      this.#gate.release(message.body.length);
-      closeUnclaimed(message.fds);
+    for (const { item, bytes } of this.#queue.drain()) {
+      this.#uncount(bytes);
+      closeUnclaimed(item.fds);
     }
     this.#queue.end(error);
   }
 
   /**
-   * Ends the queue after the queued messages (readers still get them).
+   * Ends the queue after the queued items, which stay counted until taken.
    *
-   * @param error Given to readers after the queued messages, if set.
+   * @param error Given to readers after the queued items, if set.
    */
   end(error?: unknown): void {
     this.#queue.end(error);
+  }
+
+  /**
+   * Ends the queue after the queued items (readers still get them) and stops
+   * counting them: they belong to a finished request whose holder may read
+   * them at leisure, and must not hold up the connection meanwhile.
+   *
+   * @param error Given to readers after the queued items, if set.
+   */
+  endAndRelease(error?: unknown): void {
+    this.#queue.end(error);
+    if (!this.#counting) return;
+    this.#counting = false;
+    this.#gate.release(this.#counted);
+    this.#counted = 0;
+  }
+
+  #uncount(bytes: number): void {
+    if (!this.#counting) return;
+    this.#counted -= bytes;
+    this.#gate.release(bytes);
   }
 }

@@ -11,8 +11,8 @@ import { callSafely } from "./call_safely.ts";
 import { ConnectionClosedError, ProtocolError, UsageError } from "./errors.ts";
 import { closeUnclaimed, type FdHandle } from "./fd.ts";
 import { ERROR_TEXT_SERVICE_ID, type Message, type MessageHeader, MessageType } from "./message.ts";
-import { MessageQueue } from "./message_queue.ts";
-import { type FlowOptions, ReadGate } from "./read_gate.ts";
+import { CountedQueue } from "./message_queue.ts";
+import { DEFAULT_MAX_CONCURRENT_REQUESTS, type FlowOptions, ReadGate } from "./read_gate.ts";
 import type { ConnectionInfo, MessageTransport } from "./transport.ts";
 
 /** Options for sending a message. */
@@ -134,6 +134,11 @@ export class Peer {
   readonly #sent = new Map<number, OutgoingRequest>();
   readonly #received = new Map<number, IncomingRequest>();
   readonly #gate: ReadGate;
+  readonly #maxConcurrent: number;
+  /** Received requests handed to `onRequest` and not yet answered. */
+  #active = 0;
+  /** Received requests waiting for a handler slot, oldest first. */
+  readonly #waiting: IncomingRequest[] = [];
   #nextRequestId = 1;
   #closed = false;
   #closeError: unknown = undefined;
@@ -150,7 +155,8 @@ export class Peer {
     this.#transport = transport;
     this.#options = options;
     this.#nextRequestId = (options.firstRequestId ?? 1) >>> 0;
-    this.#gate = new ReadGate(options, () => this.#received.size);
+    this.#gate = new ReadGate(options.maxBufferedBytes);
+    this.#maxConcurrent = options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS;
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
     void this.#readLoop();
   }
@@ -178,6 +184,11 @@ export class Peer {
   /** Resolves once the peer is closed, for whatever reason. */
   get closed(): Promise<void> {
     return this.#closedPromise;
+  }
+
+  /** The connection's receive accounting (bytes received and not yet consumed). */
+  get flow(): ReadGate {
+    return this.#gate;
   }
 
   /** Number of requests sent and not yet answered. */
@@ -292,13 +303,13 @@ export class Peer {
           closeUnclaimed(message.fds);
           throw new ProtocolError("ERR_DUPLICATE_REQUEST", `Request id ${requestId} is already open`);
         }
-        const request = new IncomingRequest(this, this.#gate, message, () => {
-          this.#received.delete(requestId);
-          this.#gate.changed();
-        });
+        const request = new IncomingRequest(this, this.#gate, message, () => this.#finishReceived(requestId));
         this.#received.set(requestId, request);
-        if (this.#options.onRequest) this.#options.onRequest(request);
-        else void request.respondError(`No request handler (service id ${message.header.serviceId})`).catch(() => {});
+        if (this.#active < this.#maxConcurrent) this.#start(request);
+        else {
+          this.#gate.add(request.body.length);
+          this.#waiting.push(request);
+        }
         return;
       }
       case MessageType.Response: {
@@ -335,6 +346,21 @@ export class Peer {
     }
   }
 
+  #start(request: IncomingRequest): void {
+    this.#active++;
+    if (this.#options.onRequest) this.#options.onRequest(request);
+    else void request.respondError(`No request handler (service id ${request.serviceId})`).catch(() => {});
+  }
+
+  #finishReceived(requestId: number): void {
+    if (!this.#received.delete(requestId)) return;
+    this.#active--;
+    const next = this.#waiting.shift();
+    if (next === undefined) return;
+    this.#gate.release(next.body.length);
+    this.#start(next);
+  }
+
   #shutdown(error: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -345,6 +371,7 @@ export class Peer {
     this.#sent.clear();
     for (const request of this.#received.values()) request.fail(failure);
     this.#received.clear();
+    this.#waiting.length = 0;
     void this.#transport.close().catch(() => {}).finally(() => {
       callSafely(this.#options.onClose, error);
       this.#resolveClosed();
@@ -356,7 +383,7 @@ class OutgoingRequest implements SentRequest {
   readonly #peer: Peer;
   readonly requestId: number;
   readonly serviceId: number;
-  readonly #updates: MessageQueue;
+  readonly #updates: CountedQueue<Message>;
   readonly response: Promise<Message>;
   #resolve!: (message: Message) => void;
   #reject!: (error: unknown) => void;
@@ -365,7 +392,7 @@ class OutgoingRequest implements SentRequest {
 
   constructor(peer: Peer, gate: ReadGate, requestId: number, serviceId: number) {
     this.#peer = peer;
-    this.#updates = new MessageQueue(gate);
+    this.#updates = new CountedQueue(gate);
     this.requestId = requestId;
     this.serviceId = serviceId;
     this.response = new Promise((resolve, reject) => {
@@ -398,19 +425,19 @@ class OutgoingRequest implements SentRequest {
   }
 
   deliverUpdate(message: Message): void {
-    this.#updates.push(message);
+    this.#updates.push(message, message.body.length);
   }
 
   deliverResponse(message: Message): void {
     this.#finished = true;
-    this.#updates.end();
+    this.#updates.endAndRelease();
     if (this.#abandoned) closeUnclaimed(message.fds);
     else this.#resolve(message);
   }
 
   fail(error: unknown): void {
     this.#finished = true;
-    this.#updates.end(this.#abandoned ? undefined : error);
+    this.#updates.endAndRelease(this.#abandoned ? undefined : error);
     this.#reject(error);
   }
 }
@@ -421,14 +448,14 @@ class IncomingRequest implements ReceivedRequest {
   readonly serviceId: number;
   readonly body: Uint8Array;
   readonly fds: FdHandle[];
-  readonly #updates: MessageQueue;
+  readonly #updates: CountedQueue<Message>;
   readonly #abort = new AbortController();
   readonly #forget: () => void;
   #responded = false;
 
   constructor(peer: Peer, gate: ReadGate, message: Message, forget: () => void) {
     this.#peer = peer;
-    this.#updates = new MessageQueue(gate);
+    this.#updates = new CountedQueue(gate);
     this.#forget = forget;
     this.requestId = message.header.requestId;
     this.serviceId = message.header.serviceId;
@@ -486,7 +513,7 @@ class IncomingRequest implements ReceivedRequest {
   }
 
   deliverUpdate(message: Message): void {
-    this.#updates.push(message);
+    this.#updates.push(message, message.body.length);
   }
 
   fail(error: unknown): void {

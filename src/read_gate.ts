@@ -1,23 +1,25 @@
 /**
  * Receive-side flow control: a peer stops reading from its connection while
- * too many received requests are being handled or too many received bytes
- * wait to be consumed, so a fast or hostile sender is held back by the
- * socket instead of growing this process's memory.
+ * too many received bytes wait to be consumed, so a fast or hostile sender
+ * is held back by the socket instead of growing this process's memory.
+ * Requests beyond `maxConcurrentRequests` wait (counted here) until a
+ * handler slot frees up; reading goes on meanwhile, so cancels, client
+ * items and responses still arrive.
  *
  * @module
  */
 
-/** Limits of {@link ReadGate}, set through the connection options. */
+/** Limits of a connection's flow control, set through the connection options. */
 export interface FlowOptions {
   /**
-   * Requests from the peer handled at once; at the limit the connection is
-   * not read until one is answered. Default 1024.
+   * Requests from the peer handled at once; later ones wait, in arrival
+   * order, until a handler finishes. Default 1024.
    */
   maxConcurrentRequests?: number;
   /**
-   * Bytes of received updates (stream items, client items) waiting to be
-   * consumed; above it the connection is not read until consumers catch up
-   * to half of it. Default 64 MiB.
+   * Bytes received and not yet consumed (waiting requests, stream items,
+   * client items); above it the connection is not read until consumers
+   * catch up to half of it. Default 64 MiB.
    */
   maxBufferedBytes?: number;
 }
@@ -40,11 +42,9 @@ export const DEFAULT_MAX_CONCURRENT_REQUESTS = 1024;
 /** Default {@link FlowOptions.maxBufferedBytes}: 64 MiB. */
 export const DEFAULT_MAX_BUFFERED_BYTES: number = 64 * 1024 * 1024;
 
-/** Decides when the read loop may read the next message. */
+/** Counts received bytes not yet consumed and decides when the read loop may read. */
 export class ReadGate {
-  readonly #maxRequests: number;
   readonly #maxBytes: number;
-  readonly #openRequests: () => number;
   #buffered = 0;
   #held = false;
   #closed = false;
@@ -53,13 +53,10 @@ export class ReadGate {
   /**
    * Creates the gate.
    *
-   * @param options The limits.
-   * @param openRequests Counts the received requests not yet answered.
+   * @param maxBufferedBytes Bytes above which reading pauses.
    */
-  constructor(options: FlowOptions, openRequests: () => number) {
-    this.#maxRequests = options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS;
-    this.#maxBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-    this.#openRequests = openRequests;
+  constructor(maxBufferedBytes: number = DEFAULT_MAX_BUFFERED_BYTES) {
+    this.#maxBytes = maxBufferedBytes;
   }
 
   /** Bytes received and not yet consumed. */
@@ -68,7 +65,7 @@ export class ReadGate {
   }
 
   /**
-   * Counts bytes handed to a queue.
+   * Counts bytes that were received and wait for a consumer.
    *
    * @param bytes How many.
    */
@@ -84,13 +81,10 @@ export class ReadGate {
    */
   release(bytes: number): void {
     this.#buffered -= bytes;
-    if (this.#held && this.#buffered <= this.#maxBytes / 2) this.#held = false;
-    this.changed();
-  }
-
-  /** Re-checks the limits, e.g. after a request was answered. */
-  changed(): void {
-    if (this.#waiters.length > 0 && !this.#blocked()) for (const wake of this.#waiters.splice(0)) wake();
+    if (this.#held && this.#buffered <= this.#maxBytes / 2) {
+      this.#held = false;
+      for (const wake of this.#waiters.splice(0)) wake();
+    }
   }
 
   /** Releases every waiter for good (the connection closed). */
@@ -101,10 +95,6 @@ export class ReadGate {
 
   /** Resolves when the next message may be read. */
   async open(): Promise<void> {
-    while (this.#blocked()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-
-  #blocked(): boolean {
-    return !this.#closed && (this.#held || this.#openRequests() >= this.#maxRequests);
+    while (this.#held && !this.#closed) await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 }

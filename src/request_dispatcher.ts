@@ -5,7 +5,7 @@
  * @module
  */
 
-import { AsyncQueue } from "./async_queue.ts";
+import { CountedQueue } from "./message_queue.ts";
 import type { Codec } from "./codec.ts";
 import { CancelledError, ProtocolError, UsageError } from "./errors.ts";
 import { closeUnclaimed, type FdHandle } from "./fd.ts";
@@ -22,9 +22,6 @@ import {
 } from "./rpc_protocol.ts";
 import type { HandlerContext } from "./service.ts";
 import { type Received, releaseUnsent, sendUnwrapped } from "./with_fds.ts";
-
-/** Client items moved ahead of the handler's reads; the rest wait in the peer's accounted queue. */
-const INPUT_READ_AHEAD = 16;
 
 /** What the dispatcher needs from the connection. */
 export interface DispatchScope {
@@ -69,7 +66,8 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   const onConnectionAbort = (): void => abort.abort(request.signal.reason);
   if (request.signal.aborted) onConnectionAbort();
   else request.signal.addEventListener("abort", onConnectionAbort, { once: true });
-  const input = new AsyncQueue<Received<unknown>>();
+  // Client items count against the connection's flow control until the handler takes them.
+  const input = new CountedQueue<Received<unknown>>(peer.flow);
   const inputFds: FdHandle[] = [];
   void pumpUpdates(request, scope, input, abort, inputFds);
 
@@ -80,7 +78,7 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
     info: request.info,
     fds: request.fds,
     input: valuesOf(input),
-    inputWithFds: input,
+    inputWithFds: itemsOf(input),
     send: (item: unknown) => sendItem(request, codec, item),
   };
   try {
@@ -94,7 +92,7 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
     request.signal.removeEventListener("abort", onConnectionAbort);
     closeUnclaimed(request.fds);
     closeUnclaimed(inputFds);
-    input.end();
+    input.discard();
   }
 }
 
@@ -102,21 +100,20 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
 async function pumpUpdates(
   request: ReceivedRequest,
   scope: DispatchScope,
-  input: AsyncQueue<Received<unknown>>,
+  input: CountedQueue<Received<unknown>>,
   abort: AbortController,
   inputFds: FdHandle[],
 ): Promise<void> {
   try {
     for (;;) {
-      // Read ahead only a little: unread items stay counted by the connection's flow control.
-      await input.whenBelow(INPUT_READ_AHEAD);
+      // Every update is read at once, so a cancel or the end of input is seen behind unread items.
       const update = await request.nextUpdate();
       if (update === null) break;
       switch (update.header.serviceId) {
         case UPDATE_ITEM: {
           inputFds.push(...update.fds);
           const value = scope.codec.decode(update.body);
-          if (!input.push({ value, fds: update.fds })) closeUnclaimed(update.fds);
+          input.push({ value, fds: update.fds }, update.body.length);
           break;
         }
         case UPDATE_END_OF_INPUT:
@@ -142,6 +139,21 @@ async function pumpUpdates(
 
 /** Drives a handler's async iterator, sending each item as a responder update; returns its return value. */
 async function streamItems(
+  request: ReceivedRequest,
+  codec: Codec,
+  iterator: AsyncIterator<unknown>,
+  signal: AbortSignal,
+): Promise<unknown> {
+  try {
+    return await streamUntilDone(request, codec, iterator, signal);
+  } catch (error) {
+    // Sending failed (connection gone, item too large): let the generator run its finally blocks.
+    await Promise.resolve(iterator.return?.()).catch(() => {});
+    throw error;
+  }
+}
+
+async function streamUntilDone(
   request: ReceivedRequest,
   codec: Codec,
   iterator: AsyncIterator<unknown>,
@@ -187,18 +199,29 @@ async function respondError(
   scope: DispatchScope,
   body: { code: string; message: string; data?: unknown },
 ): Promise<void> {
-  if (request.responded || scope.peer.isClosed) return;
-  let encoded: Uint8Array;
-  try {
-    encoded = scope.codec.encode(body);
-  } catch {
-    encoded = scope.codec.encode({ code: body.code, message: body.message });
+  // Each fallback is smaller, so that some answer always fits: a caller must never wait forever.
+  const fallbacks = [
+    () => body,
+    () => ({ code: body.code, message: body.message.slice(0, 1024) }),
+    () => ({ code: body.code.slice(0, 64), message: "The error was too large to send" }),
+  ];
+  for (const fallback of fallbacks) {
+    if (request.responded || scope.peer.isClosed) return;
+    try {
+      await request.respond(STATUS_ERROR, scope.codec.encode(fallback()));
+      return;
+    } catch (error) {
+      if (!(error instanceof UsageError)) return;
+    }
   }
-  await request.respond(STATUS_ERROR, encoded).catch(() => {});
 }
 
-async function* valuesOf(queue: AsyncQueue<Received<unknown>>): AsyncGenerator<unknown, void, undefined> {
-  for await (const item of queue) {
+async function* itemsOf(queue: CountedQueue<Received<unknown>>): AsyncGenerator<Received<unknown>, void, undefined> {
+  for (let item = await queue.next(); item !== null; item = await queue.next()) yield item;
+}
+
+async function* valuesOf(queue: CountedQueue<Received<unknown>>): AsyncGenerator<unknown, void, undefined> {
+  for await (const item of itemsOf(queue)) {
     closeUnclaimed(item.fds);
     yield item.value;
   }

@@ -271,7 +271,8 @@ export class RpcConnection<Remote = Service> {
         closeUnclaimed(fds);
         return value;
       } finally {
-        call.dispose();
+        // The caller may still read the call's items after the result.
+        call.dispose(false);
       }
     })() as Promise<ResultOf<Remote[M]>>;
     result.catch(() => {});
@@ -402,10 +403,17 @@ export class RpcConnection<Remote = Service> {
   }
 }
 
-/** Tells the peer a request is cancelled and stops waiting for it. */
-function cancelRequest(request: SentRequest): void {
-  if (request.finished) return;
-  request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
+/**
+ * Tells the peer a request is cancelled (if it is still open) and stops
+ * waiting for it, dropping queued updates and closing their descriptors.
+ *
+ * @param request The request.
+ * @param dropFinished Also drop what a finished request still holds (false
+ *   while its holder may still read its items, as with `open()`).
+ */
+function cancelRequest(request: SentRequest, dropFinished = true): void {
+  if (!request.finished) request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
+  else if (!dropFinished) return;
   request.abandon();
 }
 
@@ -482,12 +490,16 @@ class OpenCall {
     this.dispose();
   }
 
-  /** Releases the timer and signal listener; cancels the request if it is still open. */
-  dispose(): void {
+  /**
+   * Releases the timer and signal listener; cancels the request if it is still open.
+   *
+   * @param dropFinished Also drop updates a finished request still holds.
+   */
+  dispose(dropFinished = true): void {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#timer);
     this.#signal?.removeEventListener("abort", this.#onAbort);
-    if (this.#request) cancelRequest(this.#request);
+    if (this.#request) cancelRequest(this.#request, dropFinished);
   }
 }

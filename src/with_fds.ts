@@ -4,6 +4,7 @@
  * @module
  */
 
+import { callSafely } from "./call_safely.ts";
 import type { FdHandle } from "./fd.ts";
 
 /** A value to send together with file descriptors. Create it with {@link withFds}. */
@@ -84,7 +85,7 @@ export async function sendUnwrapped<R>(
   try {
     return await send(item.value, item.fds);
   } finally {
-    item.onSent?.();
+    callSafely(item.onSent);
   }
 }
 
@@ -95,7 +96,7 @@ export async function sendUnwrapped<R>(
  * @param item A plain value or a {@link WithFds}.
  */
 export function releaseUnsent(item: unknown): void {
-  if (item instanceof WithFds) item.onSent?.();
+  if (item instanceof WithFds) callSafely(item.onSent);
 }
 
 /** The type of a value with any {@link WithFds} wrapper removed. */

@@ -169,3 +169,16 @@ export async function run(command: [string, string[]], ms = 30000): Promise<Proc
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Polls `condition` until it holds, failing after `ms` milliseconds. For
+ * effects that happen "soon" (a handler noticing a cancel, a listener being
+ * told): waiting a fixed time would make the test depend on machine speed.
+ */
+export async function waitFor(condition: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting until ${what}`);
+    await delay(5);
+  }
+}

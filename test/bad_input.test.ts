@@ -15,7 +15,7 @@ import {
   type RpcServer,
   writeHeader,
 } from "../mod.ts";
-import { delay, tempDir } from "./_helpers.ts";
+import { delay, tempDir, waitFor } from "./_helpers.ts";
 
 const dir = tempDir();
 const address = `unix:${join(dir.path, "bad.sock")}`;
@@ -99,7 +99,7 @@ describe("bad input over a real socket", () => {
       await bad.write(bytes());
       await readUntilClosed(bad);
       await bad.close();
-      await delay(10);
+      await waitFor(() => serverErrors.length > before, "the server reported the error");
       const errors = serverErrors.slice(before) as PeerlinkError[];
       assert.equal(errors.length, 1, `expected one error, got ${errors.map((e) => e.code)}`);
       const error = errors[0]!;
@@ -116,7 +116,7 @@ describe("bad input over a real socket", () => {
     await bad.write(frame(MessageType.Request, 1, methodId("echo"), cborCodec.encode("x")).subarray(0, 10));
     await delay(20);
     await bad.close();
-    await delay(50);
+    await waitFor(() => serverErrors.length > before, "the server reported the error");
     assert.deepEqual((serverErrors.slice(before) as PeerlinkError[]).map((e) => e.code), ["ERR_CONNECTION_CLOSED"]);
     assert.equal(await goodClient.call("echo", 1), 1);
   });

@@ -11,7 +11,7 @@ import {
   Peer,
   type ReceivedRequest,
 } from "../mod.ts";
-import { delay, tempDir } from "./_helpers.ts";
+import { tempDir, waitFor } from "./_helpers.ts";
 
 const hex = (text: string): Uint8Array => new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
@@ -126,7 +126,7 @@ describe("Peer (fizyr-rpc level)", () => {
     const response = await request.response;
     assert.deepEqual([response.header.serviceId, decode(response.body)], [3, "finished"]);
     await assert.rejects(request.sendUpdate(1, text("late")), { code: "ERR_CLOSED" });
-    await delay(20);
+    await waitFor(() => serverStreams.length > 0 && clientStreams.length > 0, "both stream messages arrived");
     assert.deepEqual(serverStreams.map((m) => [m.header.type, m.header.requestId, m.header.serviceId, decode(m.body)]), [[4, 0, 41, "hello"]]);
     assert.deepEqual(clientStreams.map((m) => [m.header.serviceId, decode(m.body)]), [[42, "bye"]]);
     await client.close();

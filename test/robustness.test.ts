@@ -11,11 +11,12 @@ import {
   methodId,
   parseAddress,
   type RpcConnection,
+  RpcError,
   type RpcServer,
   withFds,
   writeHeader,
 } from "../mod.ts";
-import { delay, tempDir } from "./_helpers.ts";
+import { delay, tempDir, waitFor } from "./_helpers.ts";
 
 const dir = tempDir();
 const address = `unix:${join(dir.path, "robust.sock")}`;
@@ -24,7 +25,22 @@ let onSentCalls = 0;
 let server: RpcServer;
 let client: RpcConnection;
 
+let generatorFinallyRan = false;
+
 const handlers = {
+  failBig: () => {
+    throw new RpcError("ERR_BIG", "too much detail", new Uint8Array(100_000));
+  },
+  failLongMessage: () => {
+    throw new Error("y".repeat(100_000));
+  },
+  tooBigItem: async function* () {
+    try {
+      yield new Uint8Array(100_000);
+    } finally {
+      generatorFinallyRan = true;
+    }
+  },
   echo: (value: unknown) => value,
   record: (label: string) => void calls.push(label),
   mapResult: () => new Map<unknown, unknown>([[1, "one"], ["two", 2]]),
@@ -38,6 +54,7 @@ const handlers = {
 before(async () => {
   server = await listen(address, {
     handlers,
+    maxMessageSize: 64 * 1024,
     serviceIds: { toString: 77 },
     onConnection: () => {
       throw new Error("a throwing onConnection must not crash the process");
@@ -47,7 +64,7 @@ before(async () => {
     },
   });
   server.router.handle("toString", () => "explicit id");
-  client = await connect(address, { serviceIds: { toString: 77 } });
+  client = await connect(address, { serviceIds: { toString: 77 }, maxMessageSize: 64 * 1024 });
 });
 
 after(async () => {
@@ -113,9 +130,26 @@ describe("robustness", () => {
     assert.equal(await client.call("echo", "connection intact"), "connection intact");
   });
 
+  it("still answers when an error is too large to send, and closes a generator whose item was refused", async () => {
+    await assert.rejects(client.call("failBig"), { code: "ERR_BIG", message: "too much detail" });
+    await assert.rejects(client.call("failLongMessage"), (error: Error) => {
+      assert.equal((error as RpcError).code, "ERR_HANDLER_FAILED");
+      assert.equal(error.message.length, 1024);
+      return true;
+    });
+    await assert.rejects(
+      (async () => {
+        for await (const _item of client.stream("tooBigItem")) assert.fail("the item was too large to send");
+      })(),
+      { code: "ERR_MESSAGE_TOO_LARGE" },
+    );
+    assert.equal(generatorFinallyRan, true);
+  });
+
   it("calls onSent for a result that is dropped because the call was cancelled", async () => {
     await assert.rejects(client.call("slowWithFds", undefined, { timeout: 20 }), { code: "ERR_TIMEOUT" });
-    await delay(200);
+    await waitFor(() => onSentCalls === 1, "onSent ran for the dropped result");
+    await delay(100);
     assert.equal(onSentCalls, 1);
   });
 
