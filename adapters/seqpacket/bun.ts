@@ -46,6 +46,7 @@ interface BunFfi {
 interface BunWorker {
   postMessage(message: unknown): void;
   onmessage: ((event: unknown) => void) | null;
+  onerror: ((event: { message?: string }) => void) | null;
   ref(): void;
   unref(): void;
 }
@@ -145,6 +146,7 @@ class WorkerWatcher implements EpollWatcher {
   readonly #epfd: number;
   #worker: BunWorker | null = null;
   #resolve: (() => void) | null = null;
+  #reject: ((error: unknown) => void) | null = null;
 
   constructor(epfd: number) {
     this.#epfd = epfd;
@@ -152,8 +154,9 @@ class WorkerWatcher implements EpollWatcher {
 
   readable(): Promise<void> {
     const worker = this.#worker ?? this.#start();
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.#resolve = resolve;
+      this.#reject = reject;
       worker.ref();
       worker.postMessage(1);
     });
@@ -166,8 +169,16 @@ class WorkerWatcher implements EpollWatcher {
     worker.onmessage = () => {
       worker.unref();
       const resolve = this.#resolve;
-      this.#resolve = null;
+      this.#resolve = this.#reject = null;
       resolve?.();
+    };
+    // A failed watcher must fail the waiters (the poller rejects them) rather than leave them hanging.
+    worker.onerror = (event) => {
+      worker.unref();
+      this.#worker = null;
+      const reject = this.#reject;
+      this.#resolve = this.#reject = null;
+      reject?.(new Error(`The seqpacket watcher thread failed: ${event.message ?? "unknown error"}`));
     };
     worker.postMessage({ epfd: this.#epfd });
     worker.unref();
