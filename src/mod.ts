@@ -11,6 +11,7 @@ export * from "./codec.ts";
 export * from "./errors.ts";
 export * from "./fd.ts";
 export * from "./frame_decoder.ts";
+export * from "./frame_encoder.ts";
 export * from "./message.ts";
 export * from "./method_id.ts";
 export * from "./packet_transport.ts";

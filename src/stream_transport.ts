@@ -6,8 +6,9 @@
  */
 
 import { ConnectionClosedError, type PeerlinkError, UsageError } from "./errors.ts";
-import { DEFAULT_MAX_MESSAGE_SIZE, FrameDecoder, LENGTH_PREFIX_SIZE } from "./frame_decoder.ts";
-import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader, writeHeader } from "./message.ts";
+import { DEFAULT_MAX_MESSAGE_SIZE, FrameDecoder } from "./frame_decoder.ts";
+import { encodeFrame, encodeFrameHead } from "./frame_encoder.ts";
+import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader } from "./message.ts";
 import type { ByteStream, ConnectionInfo, MessageTransport } from "./transport.ts";
 
 /** Options for {@link StreamMessageTransport}. */
@@ -16,7 +17,7 @@ export interface StreamTransportOptions {
   maxMessageSize?: number;
 }
 
-/** Bodies at least this large are written after the header instead of being copied next to it. */
+/** Bodies at least this large are written after the frame head instead of being copied next to it. */
 const SEPARATE_BODY_WRITE = 64 * 1024;
 
 /**
@@ -70,7 +71,10 @@ export class StreamMessageTransport implements MessageTransport {
       );
     }
     if (this.#closed) return Promise.reject(this.#closedError());
-    const chunks = encodeFrame(message);
+    // Large bodies are written after the head instead of being copied next to it.
+    const chunks = message.body.length >= SEPARATE_BODY_WRITE
+      ? [encodeFrameHead(message.header, message.body.length), message.body]
+      : [encodeFrame(message.header, message.body)];
     const write = this.#writeChain.then(async () => {
       if (this.#closed) throw this.#closedError();
       try {
@@ -120,16 +124,4 @@ export class StreamMessageTransport implements MessageTransport {
       this.#failure === undefined ? undefined : { cause: this.#failure },
     );
   }
-}
-
-/** Encodes prefix, header and body as one chunk, or two for large bodies. */
-function encodeFrame(message: OutgoingMessage): Uint8Array[] {
-  const body = message.body;
-  const large = body.length >= SEPARATE_BODY_WRITE;
-  const frame = new Uint8Array(LENGTH_PREFIX_SIZE + HEADER_SIZE + (large ? 0 : body.length));
-  new DataView(frame.buffer).setUint32(0, HEADER_SIZE + body.length, true);
-  writeHeader(message.header, frame, LENGTH_PREFIX_SIZE);
-  if (large) return [frame, body];
-  frame.set(body, LENGTH_PREFIX_SIZE + HEADER_SIZE);
-  return [frame];
 }

@@ -13,7 +13,7 @@ import {
   type PeerlinkError,
   type RpcConnection,
   type RpcServer,
-  writeHeader,
+  encodeFrame,
 } from "../mod.ts";
 import { delay, tempDir, waitFor } from "./_helpers.ts";
 
@@ -24,11 +24,7 @@ let server: RpcServer;
 let goodClient: RpcConnection;
 
 function frame(type: number, requestId: number, serviceId: number, body: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(16 + body.length);
-  new DataView(bytes.buffer).setUint32(0, 12 + body.length, true);
-  writeHeader({ type: type as MessageType, requestId, serviceId }, bytes, 4);
-  bytes.set(body, 16);
-  return bytes;
+  return encodeFrame({ type: type as MessageType, requestId, serviceId }, body);
 }
 
 function lengthPrefix(length: number): Uint8Array {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FrameDecoder, MessageType, methodId, ProtocolError, readHeader, writeHeader } from "../mod.ts";
+import { encodeFrame, FrameDecoder, MessageType, methodId, ProtocolError, readHeader } from "../mod.ts";
 
 const hex = (text: string): Uint8Array => new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -19,19 +19,15 @@ const fizyrRequest = concat(hex("17000000 00000000 15000000 00000000"), ascii("H
 const fizyrResponse = concat(hex("17000000 01000000 15000000 00000000"), ascii("Hello World"));
 const fizyrError = concat(hex("25000000 01000000 15000000 ffffffff"), ascii("failed to process request"));
 
-function encodeFrame(type: MessageType, requestId: number, serviceId: number, body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(16 + body.length);
-  new DataView(frame.buffer).setUint32(0, 12 + body.length, true);
-  writeHeader({ type, requestId, serviceId }, frame, 4);
-  frame.set(body, 16);
-  return frame;
+function frameOf(type: MessageType, requestId: number, serviceId: number, body: Uint8Array): Uint8Array {
+  return encodeFrame({ type, requestId, serviceId }, body);
 }
 
 describe("fizyr-rpc test vectors", () => {
   it("encodes the echo request, response and error response byte for byte", () => {
-    assert.deepEqual(encodeFrame(MessageType.Request, 21, 0, ascii("Hello World")), fizyrRequest);
-    assert.deepEqual(encodeFrame(MessageType.Response, 21, 0, ascii("Hello World")), fizyrResponse);
-    assert.deepEqual(encodeFrame(MessageType.Response, 21, -1, ascii("failed to process request")), fizyrError);
+    assert.deepEqual(frameOf(MessageType.Request, 21, 0, ascii("Hello World")), fizyrRequest);
+    assert.deepEqual(frameOf(MessageType.Response, 21, 0, ascii("Hello World")), fizyrResponse);
+    assert.deepEqual(frameOf(MessageType.Response, 21, -1, ascii("failed to process request")), fizyrError);
   });
 
   it("decodes them into header and body", () => {
@@ -51,9 +47,9 @@ describe("fizyr-rpc test vectors", () => {
 
 describe("FrameDecoder", () => {
   const stream = concat(
-    encodeFrame(MessageType.Request, 1, 7, ascii("a")),
-    encodeFrame(MessageType.Stream, 0, 9, new Uint8Array(0)),
-    encodeFrame(MessageType.ResponderUpdate, 0xffffffff, -5, new Uint8Array(70000).fill(3)),
+    frameOf(MessageType.Request, 1, 7, ascii("a")),
+    frameOf(MessageType.Stream, 0, 9, new Uint8Array(0)),
+    frameOf(MessageType.ResponderUpdate, 0xffffffff, -5, new Uint8Array(70000).fill(3)),
   );
 
   function decodeAll(chunks: Uint8Array[]): Uint8Array[] {
@@ -82,7 +78,7 @@ describe("FrameDecoder", () => {
   });
 
   it("hands out frames that do not alias the pushed chunks", () => {
-    const chunk = encodeFrame(MessageType.Request, 1, 1, ascii("xyz"));
+    const chunk = frameOf(MessageType.Request, 1, 1, ascii("xyz"));
     const decoder = new FrameDecoder();
     decoder.push(chunk);
     const frame = decoder.next()!;
@@ -102,14 +98,14 @@ describe("FrameDecoder", () => {
 
   it("respects a configured maximum", () => {
     const decoder = new FrameDecoder(100);
-    decoder.push(encodeFrame(MessageType.Request, 1, 1, new Uint8Array(88)));
+    decoder.push(frameOf(MessageType.Request, 1, 1, new Uint8Array(88)));
     assert.equal(decoder.next()!.length, 100);
-    decoder.push(encodeFrame(MessageType.Request, 1, 1, new Uint8Array(89)));
+    decoder.push(frameOf(MessageType.Request, 1, 1, new Uint8Array(89)));
     assert.throws(() => decoder.next(), /Frame of 101 bytes exceeds the 100-byte limit/);
   });
 
   it("rejects an unknown message type in the header", () => {
-    const frame = encodeFrame(MessageType.Request, 1, 1, new Uint8Array(0));
+    const frame = frameOf(MessageType.Request, 1, 1, new Uint8Array(0));
     frame[4] = 5;
     assert.throws(() => readHeader(frame, 4), (error: unknown) => (error as ProtocolError).code === "ERR_INVALID_MESSAGE_TYPE");
   });
