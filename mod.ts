@@ -29,19 +29,19 @@ import {
   type ListenFunction,
   type ListenTransportFunction,
   type TransportPairFunction,
-} from "./src/api.ts";
-import type { RuntimeAdapter } from "./src/runtime.ts";
+} from "./src/api/bind_runtime.ts";
+import type { RuntimeAdapter } from "./src/transport/runtime_adapter.ts";
 
-export * from "./src/mod.ts";
+export * from "./src/api/everything.ts";
 
 let runtime: Promise<RuntimeAdapter> | undefined;
 
 function loadRuntimeAdapter(): Promise<RuntimeAdapter> {
   runtime ??= "Deno" in globalThis
-    ? import("./adapters/deno.ts").then((module) => module.denoRuntime)
+    ? import("./adapters/deno/mod.ts").then((module) => module.denoRuntime)
     : "Bun" in globalThis
-    ? import("./adapters/bun.ts").then((module) => module.bunRuntime)
-    : import("./adapters/node.ts").then((module) => module.nodeRuntime);
+    ? import("./adapters/bun/mod.ts").then((module) => module.bunRuntime)
+    : import("./adapters/node/mod.ts").then((module) => module.nodeRuntime);
   return runtime;
 }
 

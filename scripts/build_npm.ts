@@ -42,7 +42,7 @@ const BUILD_MARKER = ".peerlink-build";
 /** The compiled tree inside the package directory. */
 const ESM = "esm";
 /** Package entry points, relative to `ESM`, without extension. */
-const ENTRY = { types: "mod", deno: "adapters/deno", bun: "adapters/bun", node: "adapters/node" } as const;
+const ENTRY = { types: "mod", deno: "adapters/deno/mod", bun: "adapters/bun/mod", node: "adapters/node/mod" } as const;
 
 /** A build step failed; the message says which and why. */
 class BuildError extends Error {
@@ -238,7 +238,7 @@ async function writePackageJson(outDir: string, config: DenoConfig): Promise<voi
     types: file(entry, ".d.ts"),
     import: file(entry, ".js"),
   });
-  const hasCli = existsSync(join(outDir, ESM, "cli.js"));
+  const hasCli = existsSync(join(outDir, ESM, "cli", "main.js"));
   const packageJson = {
     name: "peerlink",
     version: config.version,
@@ -262,12 +262,12 @@ async function writePackageJson(outDir: string, config: DenoConfig): Promise<voi
       "./node": subpath(ENTRY.node),
       "./package.json": "./package.json",
     },
-    ...(hasCli ? { bin: { peerlink: file("cli", ".js") } } : {}),
+    ...(hasCli ? { bin: { peerlink: file("cli/main", ".js") } } : {}),
     // The compiled tests stay in npm/esm/test/ for `node --test` but are not published.
     files: [
       `${ESM}/mod.js`,
       `${ESM}/mod.d.ts`,
-      ...(hasCli ? [`${ESM}/cli.js`, `${ESM}/cli.d.ts`] : []),
+      ...(hasCli ? [`${ESM}/cli/`] : []),
       `${ESM}/src/`,
       `${ESM}/adapters/`,
     ],

@@ -33,7 +33,7 @@ function waitForLine(child: ChildProcess, text: string): Promise<void> {
 }
 
 function cli(runtime: "bun" | "node", ...args: string[]): void {
-  const command = runtime === "bun" ? [bin("bun"), join(root, "cli.ts")] : [bin("node"), "--no-warnings", join(root, "cli.ts")];
+  const command = runtime === "bun" ? [bin("bun"), join(root, "cli", "main.ts")] : [bin("node"), "--no-warnings", join(root, "cli", "main.ts")];
   console.log(`  $ ${runtime} cli.ts ${args.map((a) => (a.includes(" ") || a.includes("[") ? `'${a}'` : a)).join(" ")}`);
   const result = spawnSync(command[0]!, [...command.slice(1), ...args], { encoding: "utf8" });
   process.stdout.write(indent(result.stdout, "    "));
@@ -42,7 +42,7 @@ function cli(runtime: "bun" | "node", ...args: string[]): void {
 }
 
 say(`Starting a peerlink server in Deno on ${address}`);
-const server = spawn(bin("deno"), ["run", "-A", join(root, "cli.ts"), "serve", address], { stdio: ["ignore", "pipe", "inherit"] });
+const server = spawn(bin("deno"), ["run", "-A", join(root, "cli", "main.ts"), "serve", address], { stdio: ["ignore", "pipe", "inherit"] });
 try {
   await waitForLine(server, "serving");
   for (const runtime of ["bun", "node"] as const) {

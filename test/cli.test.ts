@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { demoService, listen, type RpcServer } from "../mod.ts";
+import { listen, type RpcServer } from "../mod.ts";
+import { demoService } from "../cli/demo_service.ts";
 import { run, runtimeName, runtimes, scriptCommand, tempDir } from "./_helpers.ts";
 
 const dir = tempDir();
@@ -20,7 +21,7 @@ after(async () => {
 describe("peerlink CLI", () => {
   for (const runtime of runtimes) {
     it(`calls and streams from ${runtime}, with errors on stderr and a non-zero exit`, async () => {
-      const cli = (...args: string[]) => run(scriptCommand(runtime, "cli.ts", args));
+      const cli = (...args: string[]) => run(scriptCommand(runtime, "cli/main.ts", args));
       const [added, streamed, echoed, missing, badJson, usage, noServer] = await Promise.all([
         cli("call", address, "add", "[1, 2, 3.5]"),
         cli("stream", address, "count", "3"),

@@ -12,7 +12,7 @@ describe("cross-runtime matrix: a server in each runtime, a client in each runti
     it(`${serverRuntime} server answers deno, bun and node clients`, async () => {
       const path = join(dir.path, `${serverRuntime}.sock`);
       const address = `unix:${path}`;
-      const server = start(scriptCommand(serverRuntime, "cli.ts", ["serve", address]));
+      const server = start(scriptCommand(serverRuntime, "cli/main.ts", ["serve", address]));
       try {
         await server.waitFor("serving");
         const results = await Promise.all(

@@ -198,7 +198,7 @@ describe("npm package", { skip: skipReason ?? false }, () => {
     for (const target of exportTargets(manifest.exports)) {
       assert.ok(files.includes(target.replace(/^\.\//, "")), `exports names ${target}, which is not in the tarball`);
     }
-    for (const file of ["esm/mod.d.ts", "esm/adapters/seqpacket/node.js", "esm/adapters/seqpacket/node.d.ts"]) {
+    for (const file of ["esm/mod.d.ts", "esm/adapters/node/seqpacket_ffi.js", "esm/adapters/node/seqpacket_ffi.d.ts"]) {
       assert.ok(files.includes(file), `${file} is missing from the tarball`);
     }
     assert.deepEqual(Object.keys(manifest.exports["."] as object), ["types", "deno", "bun", "node", "default"]);
@@ -235,7 +235,7 @@ describe("npm package", { skip: skipReason ?? false }, () => {
         [consumer.adapter],
         `"peerlink" should resolve to the ${consumer.adapter} adapter module`,
       );
-      assert.match(report.resolved, new RegExp(`/node_modules/peerlink/esm/adapters/${consumer.adapter}\\.js$`));
+      assert.match(report.resolved, new RegExp(`/node_modules/peerlink/esm/adapters/${consumer.adapter}/mod\\.js$`));
       assert.deepEqual(report.stream, expected, "echo over a stream socket");
       assert.deepEqual(report.seqpacket, expected, "echo over a seqpacket socket");
       assert.deepEqual(

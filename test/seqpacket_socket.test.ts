@@ -13,17 +13,17 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { PacketSocket } from "../src/transport.ts";
-import { createSeqpacketApi } from "../adapters/seqpacket/_api.ts";
+import type { PacketSocket } from "../src/transport/types.ts";
+import { createSeqpacketApi } from "../adapters/seqpacket/operations.ts";
 
-type SeqpacketModule = typeof import("../adapters/seqpacket/node.ts");
+type SeqpacketModule = typeof import("../adapters/node/seqpacket_ffi.ts");
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const seqpacket: SeqpacketModule = runtime === "deno"
-  ? await import("../adapters/seqpacket/deno.ts")
+  ? await import("../adapters/deno/seqpacket_ffi.ts")
   : runtime === "bun"
-  ? await import("../adapters/seqpacket/bun.ts")
-  : await import("../adapters/seqpacket/node.ts");
+  ? await import("../adapters/bun/seqpacket_ffi.ts")
+  : await import("../adapters/node/seqpacket_ffi.ts");
 const { connectSeqpacket, listenSeqpacket, seqpacketPair } = seqpacket;
 
 const encoder = new TextEncoder();

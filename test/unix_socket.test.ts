@@ -96,7 +96,7 @@ describe("unix socket addresses", () => {
   it("replaces a stale socket file left by a killed server", async () => {
     const dir = tempDir();
     const path = join(dir.path, "stale.sock");
-    const crashed = start(scriptCommand("node", "cli.ts", ["serve", `unix:${path}`]));
+    const crashed = start(scriptCommand("node", "cli/main.ts", ["serve", `unix:${path}`]));
     await crashed.waitFor("serving");
     crashed.child.kill("SIGKILL");
     await crashed.exited;

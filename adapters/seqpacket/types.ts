@@ -23,7 +23,7 @@ export interface SeqpacketAddress {
   abstract: boolean;
 }
 
-export type { SeqpacketListenOptions, SeqpacketOptions } from "../../src/runtime.ts";
+export type { SeqpacketListenOptions, SeqpacketOptions } from "../../src/transport/runtime_adapter.ts";
 
 /** Default `maxPacketSize`: 64 KiB, which fits in the kernel's default send buffer. */
 export const DEFAULT_MAX_PACKET_SIZE = 65536;

@@ -1,0 +1,527 @@
+/**
+ * The fizyr-rpc peer: request ids, responses, updates in both directions
+ * and one-way stream messages over a {@link MessageTransport}. Bodies are raw
+ * bytes at this level; the RPC layer in `rpc_connection.ts` adds names and
+ * encoding.
+ *
+ * @module
+ */
+
+import { callSafely } from "../base/call_safely.ts";
+import { ConnectionClosedError, ProtocolError, UsageError } from "../base/errors.ts";
+import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
+import { ERROR_TEXT_SERVICE_ID, type Message, type MessageHeader, MessageType } from "../wire/message.ts";
+import { CountedQueue } from "./counted_queue.ts";
+import { DEFAULT_MAX_CONCURRENT_REQUESTS, type FlowOptions, ReadGate } from "./read_gate.ts";
+import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
+
+/** Options for sending a message. */
+export interface SendOptions {
+  /** File descriptors to pass with the message (seqpacket only). They stay open on the sender. */
+  fds?: readonly number[];
+}
+
+/** A request this side sent and is waiting on. */
+export interface SentRequest {
+  /** The request id on the wire. */
+  readonly requestId: number;
+  /** The service id the request was sent to. */
+  readonly serviceId: number;
+  /** Resolves with the response message (success or error status); rejects if the connection closes first. */
+  readonly response: Promise<Message>;
+  /** True once the response arrived or the request was abandoned. */
+  readonly finished: boolean;
+  /**
+   * Sends a requester update.
+   *
+   * @param serviceId Update kind.
+   * @param body Update body.
+   * @param options Descriptors to pass.
+   */
+  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void>;
+  /**
+   * Waits for the next responder update.
+   *
+   * @returns The update, or `null` once the response arrived.
+   */
+  nextUpdate(): Promise<Message | null>;
+  /**
+   * Stops waiting: later updates and the response are dropped (their
+   * descriptors closed). The request id stays reserved until the response
+   * arrives, so a late response is not a protocol error.
+   */
+  abandon(): void;
+}
+
+/** A request the peer sent to this side. */
+export interface ReceivedRequest {
+  /** The request id on the wire. */
+  readonly requestId: number;
+  /** The service id requested. */
+  readonly serviceId: number;
+  /** The request body. */
+  readonly body: Uint8Array;
+  /** Descriptors that came with the request; the handler owns them. */
+  readonly fds: FdHandle[];
+  /** The connection the request came in on. */
+  readonly info: ConnectionInfo;
+  /** Aborted when the connection closes before a response was sent. */
+  readonly signal: AbortSignal;
+  /** True once a response was sent. */
+  readonly responded: boolean;
+  /**
+   * Sends a responder update.
+   *
+   * @param serviceId Update kind.
+   * @param body Update body.
+   * @param options Descriptors to pass.
+   */
+  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void>;
+  /**
+   * Sends the response, which closes the request.
+   *
+   * @param status Service id of the response: 0 or more for success, negative for an error.
+   * @param body Response body.
+   * @param options Descriptors to pass.
+   */
+  respond(status: number, body: Uint8Array, options?: SendOptions): Promise<void>;
+  /**
+   * Sends a fizyr-style error response: status -1 with a UTF-8 message.
+   *
+   * @param message The error text.
+   */
+  respondError(message: string): Promise<void>;
+  /**
+   * Waits for the next requester update.
+   *
+   * @returns The update, or `null` once the request was answered or the connection closed.
+   */
+  nextUpdate(): Promise<Message | null>;
+}
+
+/** Options for {@link Peer}. */
+export interface PeerOptions extends FlowOptions {
+  /**
+   * Called for each request the peer sends. Without it, requests are
+   * answered with a status -1 error.
+   */
+  onRequest?: (request: ReceivedRequest) => void;
+  /** Called for each stream message. Without it, stream messages are dropped. */
+  onStream?: (message: Message) => void;
+  /** Called once when the peer closes, with the error that closed it (if any). */
+  onClose?: (error: unknown) => void;
+  /** The first request id to use; later ids count up from it, wrapping at 2^32. Default 1. */
+  firstRequestId?: number;
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * One end of a fizyr-rpc connection.
+ *
+ * @example
+ * ```ts ignore
+ * import { Peer } from "./peer.ts";
+ * declare const transport: import("../transport/types.ts").MessageTransport;
+ * const peer = new Peer(transport);
+ * const request = await peer.sendRequest(0, new TextEncoder().encode("Hello World"));
+ * const response = await request.response;
+ * ```
+ */
+export class Peer {
+  readonly #transport: MessageTransport;
+  readonly #options: PeerOptions;
+  readonly #sent = new Map<number, OutgoingRequest>();
+  readonly #received = new Map<number, IncomingRequest>();
+  readonly #gate: ReadGate;
+  readonly #maxConcurrent: number;
+  /** Received requests handed to `onRequest` and not yet answered. */
+  #active = 0;
+  /** Received requests waiting for a handler slot, oldest first. */
+  readonly #waiting: IncomingRequest[] = [];
+  #nextRequestId = 1;
+  #closed = false;
+  #closeError: unknown = undefined;
+  readonly #closedPromise: Promise<void>;
+  #resolveClosed!: () => void;
+
+  /**
+   * Starts reading from `transport` at once.
+   *
+   * @param transport A connected transport; the peer owns it from now on.
+   * @param options Callbacks for incoming requests, stream messages and close.
+   */
+  constructor(transport: MessageTransport, options: PeerOptions = {}) {
+    this.#transport = transport;
+    this.#options = options;
+    this.#nextRequestId = (options.firstRequestId ?? 1) >>> 0;
+    this.#gate = new ReadGate(options.maxBufferedBytes);
+    this.#maxConcurrent = options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS;
+    this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
+    void this.#readLoop();
+  }
+
+  /** Information about the connection. */
+  get info(): ConnectionInfo {
+    return this.#transport.info;
+  }
+
+  /** The transport's largest message and descriptor count. */
+  get limits(): { maxMessageSize: number; maxFds: number } {
+    return { maxMessageSize: this.#transport.maxMessageSize, maxFds: this.#transport.maxFds };
+  }
+
+  /** True once the peer is closed. */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** The error that closed the peer, if it did not close cleanly. */
+  get closeError(): unknown {
+    return this.#closeError;
+  }
+
+  /** Resolves once the peer is closed, for whatever reason. */
+  get closed(): Promise<void> {
+    return this.#closedPromise;
+  }
+
+  /** The connection's receive accounting (bytes received and not yet consumed). */
+  get flow(): ReadGate {
+    return this.#gate;
+  }
+
+  /** Number of requests sent and not yet answered. */
+  get pendingRequests(): number {
+    return this.#sent.size;
+  }
+
+  /**
+   * Sends a request.
+   *
+   * @param serviceId The service to call.
+   * @param body Request body.
+   * @param options Descriptors to pass.
+   * @returns A handle for updates and the response.
+   */
+  async sendRequest(serviceId: number, body: Uint8Array, options: SendOptions = {}): Promise<SentRequest> {
+    this.#assertOpen();
+    const requestId = this.#allocateRequestId();
+    const request = new OutgoingRequest(this, this.#gate, requestId, serviceId);
+    this.#sent.set(requestId, request);
+    try {
+      await this.send({ type: MessageType.Request, requestId, serviceId }, body, options);
+    } catch (error) {
+      if (this.#sent.get(requestId) === request) this.#sent.delete(requestId);
+      throw error;
+    }
+    return request;
+  }
+
+  /**
+   * Sends a one-way stream message.
+   *
+   * @param serviceId The stream kind.
+   * @param body Message body.
+   * @param options Descriptors to pass.
+   */
+  sendStream(serviceId: number, body: Uint8Array, options: SendOptions = {}): Promise<void> {
+    return this.send({ type: MessageType.Stream, requestId: 0, serviceId }, body, options);
+  }
+
+  /**
+   * Sends a raw message. Used by the request handles.
+   *
+   * @param header Message header.
+   * @param body Message body.
+   * @param options Descriptors to pass.
+   */
+  send(header: MessageHeader, body: Uint8Array, options: SendOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    return this.#transport.send(options.fds === undefined ? { header, body } : { header, body, fds: options.fds });
+  }
+
+  /**
+   * Closes the connection. Pending sent requests reject with
+   * `ERR_CONNECTION_CLOSED`; received requests see their signal abort.
+   *
+   * @param error Why the connection is closed (becomes {@link Peer.closeError}); omit for a clean close.
+   */
+  async close(error?: unknown): Promise<void> {
+    this.#shutdown(error);
+    await this.#closedPromise;
+  }
+
+  /** Same as {@link Peer.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw this.#closedError();
+  }
+
+  #closedError(): ConnectionClosedError {
+    return new ConnectionClosedError(
+      this.#closeError === undefined ? "The connection is closed" : `The connection closed: ${errorText(this.#closeError)}`,
+      this.#closeError === undefined ? undefined : { cause: this.#closeError },
+    );
+  }
+
+  #allocateRequestId(): number {
+    if (this.#sent.size >= 0xffffffff) throw new UsageError("ERR_INVALID_ARGUMENT", "Every request id is in use");
+    let id = this.#nextRequestId;
+    while (this.#sent.has(id)) id = (id + 1) >>> 0;
+    this.#nextRequestId = (id + 1) >>> 0;
+    return id;
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      for (;;) {
+        await this.#gate.open();
+        if (this.#closed) break;
+        const message = await this.#transport.receive();
+        if (message === null) break;
+        if (this.#closed) {
+          closeUnclaimed(message.fds);
+          break;
+        }
+        this.#dispatch(message);
+      }
+      this.#shutdown(undefined);
+    } catch (error) {
+      this.#shutdown(error);
+    }
+  }
+
+  #dispatch(message: Message): void {
+    const { type, requestId } = message.header;
+    switch (type) {
+      case MessageType.Request: {
+        if (this.#received.has(requestId)) {
+          closeUnclaimed(message.fds);
+          throw new ProtocolError("ERR_DUPLICATE_REQUEST", `Request id ${requestId} is already open`);
+        }
+        const request = new IncomingRequest(this, this.#gate, message, () => this.#finishReceived(requestId));
+        this.#received.set(requestId, request);
+        if (this.#active < this.#maxConcurrent) this.#start(request);
+        else {
+          this.#gate.add(request.body.length);
+          this.#waiting.push(request);
+        }
+        return;
+      }
+      case MessageType.Response: {
+        const request = this.#sent.get(requestId);
+        if (request === undefined) {
+          closeUnclaimed(message.fds);
+          throw new ProtocolError("ERR_UNKNOWN_REQUEST", `Response for request id ${requestId}, which is not open`);
+        }
+        this.#sent.delete(requestId);
+        request.deliverResponse(message);
+        return;
+      }
+      case MessageType.ResponderUpdate: {
+        const request = this.#sent.get(requestId);
+        if (request === undefined) {
+          closeUnclaimed(message.fds);
+          throw new ProtocolError("ERR_UNKNOWN_REQUEST", `Update for request id ${requestId}, which is not open`);
+        }
+        request.deliverUpdate(message);
+        return;
+      }
+      case MessageType.RequesterUpdate: {
+        // The requester may send an update while our response is on its way: not an error.
+        const request = this.#received.get(requestId);
+        if (request === undefined) closeUnclaimed(message.fds);
+        else request.deliverUpdate(message);
+        return;
+      }
+      case MessageType.Stream: {
+        if (this.#options.onStream) this.#options.onStream(message);
+        else closeUnclaimed(message.fds);
+        return;
+      }
+    }
+  }
+
+  #start(request: IncomingRequest): void {
+    this.#active++;
+    if (this.#options.onRequest) this.#options.onRequest(request);
+    else void request.respondError(`No request handler (service id ${request.serviceId})`).catch(() => {});
+  }
+
+  #finishReceived(requestId: number): void {
+    if (!this.#received.delete(requestId)) return;
+    this.#active--;
+    const next = this.#waiting.shift();
+    if (next === undefined) return;
+    this.#gate.release(next.body.length);
+    this.#start(next);
+  }
+
+  #shutdown(error: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeError = error;
+    this.#gate.close();
+    const failure = this.#closedError();
+    for (const request of this.#sent.values()) request.fail(failure);
+    this.#sent.clear();
+    for (const request of this.#received.values()) request.fail(failure);
+    this.#received.clear();
+    this.#waiting.length = 0;
+    void this.#transport.close().catch(() => {}).finally(() => {
+      callSafely(this.#options.onClose, error);
+      this.#resolveClosed();
+    });
+  }
+}
+
+class OutgoingRequest implements SentRequest {
+  readonly #peer: Peer;
+  readonly requestId: number;
+  readonly serviceId: number;
+  readonly #updates: CountedQueue<Message>;
+  readonly response: Promise<Message>;
+  #resolve!: (message: Message) => void;
+  #reject!: (error: unknown) => void;
+  #finished = false;
+  #abandoned = false;
+
+  constructor(peer: Peer, gate: ReadGate, requestId: number, serviceId: number) {
+    this.#peer = peer;
+    this.#updates = new CountedQueue(gate);
+    this.requestId = requestId;
+    this.serviceId = serviceId;
+    this.response = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // A caller that only reads updates must not see an unhandled rejection.
+    this.response.catch(() => {});
+  }
+
+  get finished(): boolean {
+    return this.#finished || this.#abandoned;
+  }
+
+  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
+    if (this.finished) {
+      return Promise.reject(new UsageError("ERR_CLOSED", `Request ${this.requestId} is finished; no more updates can be sent`));
+    }
+    return this.#peer.send({ type: MessageType.RequesterUpdate, requestId: this.requestId, serviceId }, body, options);
+  }
+
+  nextUpdate(): Promise<Message | null> {
+    return this.#updates.next();
+  }
+
+  abandon(): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#updates.discard();
+  }
+
+  deliverUpdate(message: Message): void {
+    this.#updates.push(message, message.body.length);
+  }
+
+  deliverResponse(message: Message): void {
+    this.#finished = true;
+    this.#updates.endAndRelease();
+    if (this.#abandoned) closeUnclaimed(message.fds);
+    else this.#resolve(message);
+  }
+
+  fail(error: unknown): void {
+    this.#finished = true;
+    this.#updates.endAndRelease(this.#abandoned ? undefined : error);
+    this.#reject(error);
+  }
+}
+
+class IncomingRequest implements ReceivedRequest {
+  readonly #peer: Peer;
+  readonly requestId: number;
+  readonly serviceId: number;
+  readonly body: Uint8Array;
+  readonly fds: FdHandle[];
+  readonly #updates: CountedQueue<Message>;
+  readonly #abort = new AbortController();
+  readonly #forget: () => void;
+  #responded = false;
+
+  constructor(peer: Peer, gate: ReadGate, message: Message, forget: () => void) {
+    this.#peer = peer;
+    this.#updates = new CountedQueue(gate);
+    this.#forget = forget;
+    this.requestId = message.header.requestId;
+    this.serviceId = message.header.serviceId;
+    this.body = message.body;
+    this.fds = message.fds;
+  }
+
+  get info(): ConnectionInfo {
+    return this.#peer.info;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get responded(): boolean {
+    return this.#responded;
+  }
+
+  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
+    if (this.#responded) {
+      return Promise.reject(new UsageError("ERR_CLOSED", `Request ${this.requestId} was answered; no more updates can be sent`));
+    }
+    return this.#peer.send({ type: MessageType.ResponderUpdate, requestId: this.requestId, serviceId }, body, options);
+  }
+
+  respond(status: number, body: Uint8Array, options?: SendOptions): Promise<void> {
+    if (this.#responded) {
+      return Promise.reject(new UsageError("ERR_CLOSED", `Request ${this.requestId} was already answered`));
+    }
+    this.#responded = true;
+    return this.#peer.send({ type: MessageType.Response, requestId: this.requestId, serviceId: status }, body, options)
+      .then(
+        () => this.#finish(),
+        (error: unknown) => {
+          // A refused send wrote nothing: the request is still open and may be answered again.
+          if (error instanceof UsageError) this.#responded = false;
+          else this.#finish();
+          throw error;
+        },
+      );
+  }
+
+  #finish(): void {
+    this.#forget();
+    this.#updates.discard();
+  }
+
+  respondError(message: string): Promise<void> {
+    return this.respond(ERROR_TEXT_SERVICE_ID, textEncoder.encode(message));
+  }
+
+  nextUpdate(): Promise<Message | null> {
+    return this.#updates.next();
+  }
+
+  deliverUpdate(message: Message): void {
+    this.#updates.push(message, message.body.length);
+  }
+
+  fail(error: unknown): void {
+    this.#updates.discard();
+    this.#abort.abort(error);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,505 @@
+/**
+ * The RPC connection: named calls, streams, client streaming, notifications
+ * and handlers, over a {@link Peer}. Both ends of a connection are
+ * `RpcConnection`s, so either side may call the other.
+ *
+ * @module
+ */
+
+import { cborCodec, type Codec } from "../wire/codec.ts";
+import { CancelledError, ProtocolError, RemoteError, TimeoutError, UsageError } from "../base/errors.ts";
+import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
+import type { Message } from "../wire/message.ts";
+import { Peer, type SentRequest } from "../peer/peer.ts";
+import { dispatchRequest } from "./dispatch.ts";
+import { type NotificationListener, Router } from "./router.ts";
+import { remoteErrorFrom, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./protocol.ts";
+import type { Handler, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "./service.ts";
+import { type FlowOptions, flowOptionsOf } from "../peer/read_gate.ts";
+import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
+import { type Received, sendUnwrapped, type WithFds } from "./with_fds.ts";
+
+/** The longest timeout timers support: 2^31 - 1 ms (about 24.8 days). */
+const MAX_TIMEOUT = 0x7fffffff;
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Cancels the call: the peer is told, the call rejects with `ERR_CANCELLED`. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds to wait for the answer before cancelling with `ERR_TIMEOUT`
+   * (at most 2^31 - 1; `Infinity` means no limit, the default).
+   */
+  timeout?: number;
+  /** Descriptors to send with the request (seqpacket only). */
+  fds?: readonly (number | FdHandle)[];
+}
+
+/** Options of an {@link RpcConnection}. */
+export interface RpcConnectionOptions extends FlowOptions {
+  /** Body codec; default CBOR. Both ends must use the same. */
+  codec?: Codec;
+  /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
+  serviceIds?: Readonly<Record<string, number>>;
+  /** Handlers this side offers to the peer. */
+  handlers?: Service;
+  /** A router shared with other connections (servers use this); overrides `handlers` and `serviceIds`. */
+  router?: Router;
+  /** Called once the connection closed, with the error that closed it, if any. */
+  onClose?: (error: unknown) => void;
+}
+
+/** An open bidirectional call made with {@link RpcConnection.open}. */
+export interface Call<Item = unknown, Result = unknown> extends AsyncIterable<Item> {
+  /** The request id on the wire. */
+  readonly requestId: number;
+  /** Resolves with the result, or rejects with the remote error. */
+  readonly result: Promise<Result>;
+  /**
+   * Sends an item to the handler's `input`.
+   *
+   * @param item The item, optionally wrapped with `withFds`.
+   */
+  send(item: unknown): Promise<void>;
+  /** Tells the handler no more items will come. */
+  end(): Promise<void>;
+  /**
+   * Cancels the call.
+   *
+   * @param reason Why; becomes the cause of the `ERR_CANCELLED` error.
+   */
+  cancel(reason?: unknown): void;
+  /** Items with the descriptors that came with them. */
+  withFds(): AsyncIterable<Received<Item>>;
+}
+
+/**
+ * One end of an RPC connection.
+ *
+ * @typeParam Remote The service the other end offers (for type-checked calls).
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "../../mod.ts";
+ * const client = await connect("unix:/tmp/app.sock");
+ * console.log(await client.call("add", [1, 2]));
+ * await client.close();
+ * ```
+ */
+export class RpcConnection<Remote = Service> {
+  /** The low-level fizyr peer under this connection. */
+  readonly peer: Peer;
+  readonly #router: Router;
+  readonly #codec: Codec;
+
+  /**
+   * Creates the instance.
+   *
+   * @param transport A connected transport (handshake already done); the connection owns it.
+   * @param options Codec, handlers and callbacks.
+   */
+  constructor(transport: MessageTransport, options: RpcConnectionOptions = {}) {
+    this.#codec = options.codec ?? cborCodec;
+    this.#router = options.router ?? new Router(options.serviceIds);
+    if (options.router === undefined) {
+      for (const [name, handler] of Object.entries(options.handlers ?? {})) this.#router.handle(name, handler);
+    }
+    const scope = { connection: this as RpcConnection, router: this.#router, codec: this.#codec } as const;
+    this.peer = new Peer(transport, {
+      ...flowOptionsOf(options),
+      onRequest: (request) => void dispatchRequest(request, { ...scope, peer: this.peer }),
+      onStream: (message) => void this.#deliverNotification(message),
+      ...(options.onClose ? { onClose: options.onClose } : {}),
+    });
+  }
+
+  /** Information about the connection, including peer credentials on Unix sockets. */
+  get info(): ConnectionInfo {
+    return this.peer.info;
+  }
+
+  /** Resolves when the connection is closed. */
+  get closed(): Promise<void> {
+    return this.peer.closed;
+  }
+
+  /** True once the connection is closed. */
+  get isClosed(): boolean {
+    return this.peer.isClosed;
+  }
+
+  /** The error that closed the connection, if it did not close cleanly. */
+  get closeError(): unknown {
+    return this.peer.closeError;
+  }
+
+  /**
+   * Registers a handler the peer can call on this side.
+   *
+   * @param name Method name.
+   * @param handler The handler.
+   */
+  handle(name: string, handler: Handler): void {
+    this.#router.handle(name, handler);
+  }
+
+  /**
+   * Registers a listener for notifications the peer sends.
+   *
+   * @param name Notification name.
+   * @param listener The listener.
+   */
+  onNotify(name: string, listener: NotificationListener): void {
+    this.#router.onNotify(name, listener);
+  }
+
+  /**
+   * Calls a method and waits for its result. Items a streaming method sends
+   * are skipped.
+   *
+   * @param method Method name.
+   * @param params Parameters (wrap with `withFds` to pass descriptors).
+   * @param options Signal, timeout, descriptors.
+   * @returns The result.
+   * @throws {RemoteError} when the handler failed or the method does not exist.
+   * @throws {CancelledError} / {TimeoutError} / {ConnectionClosedError}.
+   */
+  async call<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
+    options?: CallOptions,
+  ): Promise<ResultOf<Remote[M]>> {
+    const { value, fds } = await this.callWithFds(method, params, options);
+    closeUnclaimed(fds);
+    return value;
+  }
+
+  /**
+   * Like {@link RpcConnection.call}, but also returns the descriptors that came with the result.
+   *
+   * @param method Method name.
+   * @param params Parameters.
+   * @param options Signal, timeout, descriptors.
+   * @returns The result and its descriptors, which the caller must close.
+   */
+  async callWithFds<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
+    options?: CallOptions,
+  ): Promise<Received<ResultOf<Remote[M]>>> {
+    const call = await this.#start(method, params, options);
+    try {
+      for (;;) {
+        const update = await call.race(call.request.nextUpdate());
+        if (update === null) break;
+        closeUnclaimed(update.fds);
+      }
+      return (await this.#result(await call.race(call.request.response), call.method)) as Received<ResultOf<Remote[M]>>;
+    } finally {
+      call.dispose();
+    }
+  }
+
+  /**
+   * Calls a streaming method and iterates over its items. Leaving the loop
+   * early cancels the call. An error response is thrown from the loop.
+   *
+   * @param method Method name.
+   * @param params Parameters.
+   * @param options Signal, timeout, descriptors.
+   * @returns The items.
+   */
+  stream<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
+    options?: CallOptions,
+  ): AsyncIterable<ItemOf<Remote[M]>> {
+    const items = this.streamWithFds(method, params, options);
+    return (async function* () {
+      for await (const item of items) {
+        closeUnclaimed(item.fds);
+        yield item.value;
+      }
+    })();
+  }
+
+  /**
+   * Like {@link RpcConnection.stream}, with each item's descriptors.
+   *
+   * @param method Method name.
+   * @param params Parameters.
+   * @param options Signal, timeout, descriptors.
+   * @returns The items with descriptors, which the caller must close.
+   */
+  streamWithFds<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
+    options?: CallOptions,
+  ): AsyncIterable<Received<ItemOf<Remote[M]>>> {
+    const start = (): Promise<OpenCall> => this.#start(method, params, options);
+    const items = (call: OpenCall): AsyncGenerator<Received<unknown>> => this.#items(call);
+    const result = (call: OpenCall, response: Message): Received<unknown> => this.#result(response, call.method);
+    return (async function* () {
+      const call = await start();
+      try {
+        yield* items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
+        closeUnclaimed(result(call, await call.race(call.request.response)).fds);
+      } finally {
+        call.dispose();
+      }
+    })();
+  }
+
+  /**
+   * Opens a call for client streaming or bidirectional streaming.
+   *
+   * @param method Method name.
+   * @param params Parameters.
+   * @param options Signal, timeout, descriptors.
+   * @returns The open call.
+   */
+  async open<M extends MethodName<Remote>>(
+    method: M,
+    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
+    options?: CallOptions,
+  ): Promise<Call<ItemOf<Remote[M]>, ResultOf<Remote[M]>>> {
+    const call = await this.#start(method, params, options, true);
+    const codec = this.#codec;
+    const result = (async () => {
+      try {
+        const { value, fds } = this.#result(await call.race(call.request.response), call.method);
+        closeUnclaimed(fds);
+        return value;
+      } finally {
+        // The caller may still read the call's items after the result.
+        call.dispose(false);
+      }
+    })() as Promise<ResultOf<Remote[M]>>;
+    result.catch(() => {});
+    const withFds = (): AsyncGenerator<Received<ItemOf<Remote[M]>>> =>
+      this.#items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
+    return {
+      requestId: call.request.requestId,
+      result,
+      send(item: unknown): Promise<void> {
+        return sendUnwrapped(item, (value, fds) => call.request.sendUpdate(UPDATE_ITEM, codec.encode(value), { fds }));
+      },
+      end(): Promise<void> {
+        return call.request.sendUpdate(UPDATE_END_OF_INPUT, new Uint8Array(0));
+      },
+      cancel(reason?: unknown): void {
+        call.cancel(new CancelledError("The call was cancelled", { cause: reason }));
+      },
+      withFds,
+      async *[Symbol.asyncIterator](): AsyncGenerator<ItemOf<Remote[M]>> {
+        for await (const item of withFds()) {
+          closeUnclaimed(item.fds);
+          yield item.value;
+        }
+      },
+    };
+  }
+
+  /**
+   * Sends a one-way notification.
+   *
+   * @param method Notification name.
+   * @param params Parameters (wrap with `withFds` to pass descriptors).
+   */
+  notify(method: string, params?: unknown): Promise<void> {
+    return sendUnwrapped(params, (value, fds) => this.peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds }));
+  }
+
+  /** Closes the connection; pending calls reject with `ERR_CONNECTION_CLOSED`. */
+  close(): Promise<void> {
+    return this.peer.close();
+  }
+
+  /** Same as {@link RpcConnection.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #start(method: string, params: unknown, options: CallOptions = {}, cancellable = false): Promise<OpenCall> {
+    const { signal, timeout } = options;
+    if (signal?.aborted) throw new CancelledError("The call was cancelled before it started", { cause: signal.reason });
+    if (timeout !== undefined && timeout !== Infinity && !(timeout >= 0 && timeout <= MAX_TIMEOUT)) {
+      throw new UsageError(
+        "ERR_INVALID_ARGUMENT",
+        `timeout must be a number of milliseconds from 0 to ${MAX_TIMEOUT} (or Infinity), got ${timeout}`,
+      );
+    }
+    const extraFds = (options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd));
+    const call = new OpenCall(method, signal, timeout === Infinity ? undefined : timeout, cancellable);
+    await call.send(sendUnwrapped(params, (value, fds) =>
+      this.peer.sendRequest(this.#router.idOf(method), this.#codec.encode(value), { fds: [...fds, ...extraFds] })
+    ));
+    return call;
+  }
+
+  async *#items(call: OpenCall): AsyncGenerator<Received<unknown>> {
+    for (;;) {
+      const update = await call.race(call.request.nextUpdate());
+      if (update === null) return;
+      if (update.header.serviceId !== UPDATE_ITEM) {
+        closeUnclaimed(update.fds);
+        continue;
+      }
+      yield { value: this.#decode(update, call), fds: update.fds };
+    }
+  }
+
+  #result(response: Message, method: string): Received<unknown> {
+    if (response.header.serviceId < 0) {
+      closeUnclaimed(response.fds);
+      const error = this.#guardDecode(() => remoteErrorFrom(response, this.#codec), response);
+      if (error.code === "ERR_METHOD_NOT_FOUND") {
+        throw new RemoteError(error.code, `The peer has no method "${method}" (${error.message})`, error.data);
+      }
+      throw error;
+    }
+    return { value: this.#guardDecode(() => this.#codec.decode(response.body), response), fds: response.fds };
+  }
+
+  #decode(message: Message, call: OpenCall): unknown {
+    try {
+      return this.#guardDecode(() => this.#codec.decode(message.body), message);
+    } catch (error) {
+      call.request.abandon();
+      throw error;
+    }
+  }
+
+  /** A body that fails to decode is a protocol violation: it closes the connection. */
+  #guardDecode<T>(decode: () => T, message: Message): T {
+    try {
+      return decode();
+    } catch (error) {
+      closeUnclaimed(message.fds);
+      if (error instanceof ProtocolError) void this.peer.close(error);
+      throw error;
+    }
+  }
+
+  async #deliverNotification(message: Message): Promise<void> {
+    const route = this.#router.notification(message.header.serviceId);
+    if (route === undefined) {
+      closeUnclaimed(message.fds);
+      return;
+    }
+    let params: unknown;
+    try {
+      params = this.#guardDecode(() => this.#codec.decode(message.body), message);
+    } catch {
+      return;
+    }
+    try {
+      await route.target(params, { method: route.name, connection: this as RpcConnection, fds: message.fds });
+    } catch {
+      // A notification has nobody to answer; a failing listener must not break the connection.
+    } finally {
+      closeUnclaimed(message.fds);
+    }
+  }
+}
+
+/**
+ * Tells the peer a request is cancelled (if it is still open) and stops
+ * waiting for it, dropping queued updates and closing their descriptors.
+ *
+ * @param request The request.
+ * @param dropFinished Also drop what a finished request still holds (false
+ *   while its holder may still read its items, as with `open()`).
+ */
+function cancelRequest(request: SentRequest, dropFinished = true): void {
+  if (!request.finished) request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
+  else if (!dropFinished) return;
+  request.abandon();
+}
+
+/**
+ * The cancellation and timeout wiring of one call. It exists before the
+ * request is sent, so a signal or timeout also ends a call whose request is
+ * still waiting to be written.
+ */
+class OpenCall {
+  readonly method: string;
+  #request: SentRequest | undefined;
+  #error: unknown = undefined;
+  readonly #waiters = new Set<(error: unknown) => void>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: () => void;
+  #done = false;
+  /** False when nothing can cancel the call, so waits need no race. */
+  readonly #cancellable: boolean;
+
+  constructor(method: string, signal: AbortSignal | undefined, timeout: number | undefined, cancellable: boolean) {
+    this.method = method;
+    this.#cancellable = cancellable || signal !== undefined || timeout !== undefined;
+    this.#signal = signal;
+    this.#onAbort = () => this.cancel(new CancelledError("The call was cancelled", { cause: signal?.reason }));
+    signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (timeout !== undefined) this.#timer = setTimeout(() => this.cancel(new TimeoutError(timeout)), timeout);
+  }
+
+  /** The request, once sent. */
+  get request(): SentRequest {
+    return this.#request!;
+  }
+
+  /** Waits for the request to be written, unless the call is cancelled first. */
+  async send(sending: Promise<SentRequest>): Promise<void> {
+    try {
+      this.#request = await this.race(sending);
+    } catch (error) {
+      // Cancelled mid-write: once the request is out, tell the peer it is cancelled.
+      sending.then(cancelRequest, () => {});
+      this.dispose();
+      throw error;
+    }
+    // Cancelled between the write and this line: the request is out, so cancel it there.
+    if (this.#error !== undefined) cancelRequest(this.#request);
+  }
+
+  /** Waits for `promise` unless the call is cancelled first. */
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (!this.#cancellable) return promise;
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    return new Promise<T>((resolve, reject) => {
+      this.#waiters.add(reject);
+      promise.then(
+        (value) => {
+          this.#waiters.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#waiters.delete(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Tells the peer, stops waiting, and rejects every `race`. */
+  cancel(error: unknown): void {
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    for (const reject of this.#waiters) reject(error);
+    this.#waiters.clear();
+    this.dispose();
+  }
+
+  /**
+   * Releases the timer and signal listener; cancels the request if it is still open.
+   *
+   * @param dropFinished Also drop updates a finished request still holds.
+   */
+  dispose(dropFinished = true): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    if (this.#request) cancelRequest(this.#request, dropFinished);
+  }
+}

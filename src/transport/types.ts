@@ -1,0 +1,141 @@
+/**
+ * The interfaces between the runtime-agnostic core and the runtime adapters.
+ *
+ * Adapters provide either a {@link ByteStream} (Unix stream sockets, TCP, TLS)
+ * or a {@link PacketSocket} (Unix SOCK_SEQPACKET, one message per datagram,
+ * with file descriptors). The core turns both into a {@link MessageTransport},
+ * which is all the peer state machine sees.
+ *
+ * @module
+ */
+
+import type { FdHandle } from "../base/fd_handle.ts";
+import type { Message, OutgoingMessage } from "../wire/message.ts";
+
+/** Credentials of the process at the other end of a Unix socket (SO_PEERCRED). */
+export interface PeerCredentials {
+  /** Process id of the peer when it connected. */
+  pid: number;
+  /** Effective user id of the peer. */
+  uid: number;
+  /** Effective group id of the peer. */
+  gid: number;
+}
+
+/** What is known about a connection. */
+export interface ConnectionInfo {
+  /** Transport kind: `"unix"`, `"seqpacket"`, `"tcp"`, ... */
+  transport: string;
+  /** Local address in peerlink's address syntax, if known. */
+  localAddress?: string;
+  /** Remote address in peerlink's address syntax, if known. */
+  remoteAddress?: string;
+  /** Peer credentials, where the transport provides them. */
+  credentials?: PeerCredentials;
+}
+
+/**
+ * A bidirectional byte stream, as provided by stream-socket adapters.
+ * Implementations must respect the socket's backpressure: `write` resolves
+ * only once the runtime can take more data.
+ */
+export interface ByteStream {
+  /** Information about the connection. */
+  readonly info: ConnectionInfo;
+  /**
+   * Reads the next chunk. The returned bytes become owned by the caller.
+   *
+   * @returns The chunk, or `null` once the peer closed its side.
+   */
+  read(): Promise<Uint8Array | null>;
+  /**
+   * Writes all of `chunk`. The caller does not reuse `chunk` until this resolves.
+   *
+   * @param chunk Bytes to write.
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Closes both directions and releases the socket; a pending `read` resolves `null`. */
+  close(): Promise<void>;
+}
+
+/** One datagram received by a {@link PacketSocket}. */
+export interface Packet {
+  /** The datagram bytes, owned by the receiver. */
+  data: Uint8Array;
+  /** File descriptors that came with it. */
+  fds: FdHandle[];
+}
+
+/**
+ * A connected message-oriented socket (SOCK_SEQPACKET): one datagram per
+ * message, each able to carry file descriptors.
+ */
+export interface PacketSocket {
+  /** Information about the connection, including peer credentials. */
+  readonly info: ConnectionInfo;
+  /** The largest datagram this socket sends or accepts, in bytes. */
+  readonly maxPacketSize: number;
+  /** The most file descriptors one datagram may carry. */
+  readonly maxFds: number;
+  /**
+   * Sends one datagram.
+   *
+   * @param data The datagram; never empty.
+   * @param fds Descriptors to pass; they stay open on the sender.
+   * @throws {UsageError} `ERR_MESSAGE_TOO_LARGE` or `ERR_TOO_MANY_FDS`, with nothing sent.
+   */
+  send(data: Uint8Array, fds: readonly number[]): Promise<void>;
+  /**
+   * Receives the next datagram.
+   *
+   * @returns The packet, or `null` once the peer closed the connection.
+   * @throws {ProtocolError} `ERR_TRUNCATED` if the datagram or its descriptors were cut (any descriptors that arrived are closed).
+   */
+  receive(): Promise<Packet | null>;
+  /** Closes the socket; a pending `receive` resolves `null`. */
+  close(): Promise<void>;
+}
+
+/**
+ * A connection that carries whole messages. The peer state machine works on
+ * this alone, so a handshake can use `send`/`receive` before the peer starts.
+ */
+export interface MessageTransport {
+  /** Information about the connection. */
+  readonly info: ConnectionInfo;
+  /** Largest message (header + body) that may be sent or received. */
+  readonly maxMessageSize: number;
+  /** The most descriptors one message may carry (0 when descriptors are not supported). */
+  readonly maxFds: number;
+  /**
+   * Sends one message; resolves once the transport accepted it.
+   *
+   * @param message The message to send.
+   * @throws {UsageError} `ERR_MESSAGE_TOO_LARGE`, `ERR_FDS_NOT_SUPPORTED` or `ERR_TOO_MANY_FDS`, with nothing sent.
+   * @throws {ConnectionClosedError} if the connection is gone.
+   */
+  send(message: OutgoingMessage): Promise<void>;
+  /**
+   * Receives the next message. Only one `receive` may be pending at a time.
+   *
+   * @returns The message, or `null` at a clean end of the connection.
+   * @throws {ProtocolError} on malformed input.
+   */
+  receive(): Promise<Message | null>;
+  /** Closes the connection. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Accepts incoming connections. */
+export interface Listener<T> {
+  /** The address in peerlink syntax the listener is bound to. */
+  readonly address: string;
+  /**
+   * Waits for the next connection.
+   *
+   * @returns The connection, or `null` once the listener is closed.
+   */
+  accept(): Promise<T | null>;
+  /** Stops listening and removes the socket file, if any. Safe to call more than once. */
+  close(): Promise<void>;
+}
