@@ -12,11 +12,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, detectRuntime, listen, parseAddress } from "../mod.ts";
+import { connect, listen } from "../mod.ts";
+import { parseAddress } from "../src/transport/address.ts";
+import { loadRuntimeAdapter } from "../adapters/detect.ts";
 
 const ROUNDS = Number(globalThis.process?.env?.PEERLINK_BENCH_ROUNDS ?? 5000);
 const dir = mkdtempSync(join(tmpdir(), "peerlink-bench-"));
-const runtime = await detectRuntime();
+const runtime = await loadRuntimeAdapter();
 
 /** Median of several timed batches, in microseconds per round trip. */
 async function measure(roundTrip: () => Promise<void>): Promise<number> {

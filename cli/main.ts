@@ -15,8 +15,9 @@
  */
 
 import process from "node:process";
-import { connect, detectRuntime, listen, PeerlinkError } from "../mod.ts";
+import { connect, listen, PeerlinkError } from "../mod.ts";
 import { demoService } from "./demo_service.ts";
+import { currentRuntime } from "../adapters/detect.ts";
 
 const USAGE = `Usage:
   peerlink serve ADDRESS                 serve the demo methods (echo, add, sleep, count, runtime)
@@ -44,7 +45,7 @@ function parseParams(text: string | undefined): unknown {
 }
 
 async function serve(address: string): Promise<void> {
-  const runtime = (await detectRuntime()).name;
+  const runtime = currentRuntime();
   const server = await listen(address, {
     handlers: demoService(runtime),
     onError: (error) => process.stderr.write(`peerlink: connection failed: ${(error as Error).message}\n`),

@@ -260,6 +260,7 @@ async function writePackageJson(outDir: string, config: DenoConfig): Promise<voi
       "./deno": subpath(ENTRY.deno),
       "./bun": subpath(ENTRY.bun),
       "./node": subpath(ENTRY.node),
+      "./peer": subpath("peer"),
       "./package.json": "./package.json",
     },
     ...(hasCli ? { bin: { peerlink: file("cli/main", ".js") } } : {}),
@@ -267,6 +268,8 @@ async function writePackageJson(outDir: string, config: DenoConfig): Promise<voi
     files: [
       `${ESM}/mod.js`,
       `${ESM}/mod.d.ts`,
+      `${ESM}/peer.js`,
+      `${ESM}/peer.d.ts`,
       ...(hasCli ? [`${ESM}/cli/`] : []),
       `${ESM}/src/`,
       `${ESM}/adapters/`,

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { connect, detectRuntime, parseAddress } from "../mod.ts";
+import { connect } from "../mod.ts";
 import { delay, tempDir } from "./_helpers.ts";
+import { listenRawStream } from "./_raw_sockets.ts";
 
 describe("write backpressure", () => {
   it("holds senders back while the peer does not read, then delivers everything", async () => {
     const dir = tempDir();
     const address = `unix:${join(dir.path, "slow.sock")}`;
-    const listener = await (await detectRuntime()).listenStream(parseAddress(address), {});
+    const listener = await listenRawStream(address);
     const client = await connect(address);
     const stalled = (await listener.accept())!;
 

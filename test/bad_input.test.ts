@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  type ByteStream,
-  cborCodec,
-  connect,
-  detectRuntime,
-  listen,
-  methodId,
-  MessageType,
-  parseAddress,
-  type PeerlinkError,
-  type RpcConnection,
-  type RpcServer,
-  encodeFrame,
-} from "../mod.ts";
+import { connect, listen, type PeerlinkError, type RpcConnection, type RpcServer } from "../mod.ts";
+import { cborCodec, MessageType, methodId } from "../peer.ts";
+import type { ByteStream } from "../src/transport/types.ts";
+import { encodeFrame } from "../src/wire/frame_encoder.ts";
 import { delay, tempDir, waitFor } from "./_helpers.ts";
+import { connectRawStream, listenRawStream } from "./_raw_sockets.ts";
 
 const dir = tempDir();
 const address = `unix:${join(dir.path, "bad.sock")}`;
@@ -34,7 +25,7 @@ function lengthPrefix(length: number): Uint8Array {
 }
 
 async function rawConnect(): Promise<ByteStream> {
-  return (await detectRuntime()).connectStream(parseAddress(address));
+  return connectRawStream(address);
 }
 
 /** Reads until the server closes the connection; returns everything received. */
@@ -120,8 +111,7 @@ describe("bad input over a real socket", () => {
   it("rejects a client's pending calls with a typed error when the server sends garbage", async () => {
     const local = tempDir();
     const path = join(local.path, "evil.sock");
-    const runtime = await detectRuntime();
-    const evil = await runtime.listenStream(parseAddress(`unix:${path}`), {});
+    const evil = await listenRawStream(`unix:${path}`);
     const serving = (async () => {
       const stream = (await evil.accept())!;
       await stream.read();
@@ -145,7 +135,7 @@ describe("bad input over a real socket", () => {
   it("closes the client connection when a response body is not valid CBOR", async () => {
     const local = tempDir();
     const path = join(local.path, "evil2.sock");
-    const evil = await (await detectRuntime()).listenStream(parseAddress(`unix:${path}`), {});
+    const evil = await listenRawStream(`unix:${path}`);
     const serving = (async () => {
       const stream = (await evil.accept())!;
       const request = (await stream.read())!;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { createFdHandle, withFds } from "../mod.ts";
+import { withFds } from "../mod.ts";
+import { createFdHandle } from "../src/base/fd_handle.ts";
 
 it("an FdHandle closes once, and refuses to hand out its number after close or take", () => {
   const closed: number[] = [];

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encodeFrame, FrameDecoder, MessageType, methodId, ProtocolError, readHeader } from "../mod.ts";
+import { ProtocolError } from "../mod.ts";
+import { MessageType, methodId } from "../peer.ts";
+import { FrameDecoder } from "../src/wire/frame_decoder.ts";
+import { encodeFrame } from "../src/wire/frame_encoder.ts";
+import { readHeader } from "../src/wire/message.ts";
 
 const hex = (text: string): Uint8Array => new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);

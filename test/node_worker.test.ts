@@ -7,7 +7,7 @@ it(
   { skip: runtimeName !== "node" ? "Node worker threads only" : false },
   async () => {
     const { Worker } = await import("node:worker_threads");
-    const modUrl = new URL(isCompiled ? "../mod.js" : "../mod.ts", import.meta.url).href;
+    const modUrl = new URL(isCompiled ? "../peer.js" : "../peer.ts", import.meta.url).href;
     const code = `
       import { parentPort } from "node:worker_threads";
       const { transportPair } = await import(${JSON.stringify(modUrl)});

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import {
-  type ByteStream,
-  connectTransport,
-  detectRuntime,
-  listenTransport,
-  type Message,
-  parseAddress,
-  Peer,
-  type ReceivedRequest,
-} from "../mod.ts";
+import { connectTransport, listenTransport, type Message, Peer, type ReceivedRequest } from "../peer.ts";
+import type { ByteStream } from "../src/transport/types.ts";
 import { tempDir, waitFor } from "./_helpers.ts";
+import { connectRawStream, listenRawStream } from "./_raw_sockets.ts";
 
 const hex = (text: string): Uint8Array => new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
@@ -66,7 +59,7 @@ describe("Peer (fizyr-rpc level)", () => {
     const dir = tempDir();
     const address = `unix:${join(dir.path, "fizyr.sock")}`;
     const server = await echoPeerServer(address);
-    const raw = await (await detectRuntime()).connectStream(parseAddress(address));
+    const raw = await connectRawStream(address);
     await raw.write(fizyrRequest);
     assert.deepEqual(await readBytes(raw, fizyrResponse.length), fizyrResponse);
     await raw.write(concat(hex("10000000 00000000 15000000 00000000"), text("fail")));
@@ -79,7 +72,7 @@ describe("Peer (fizyr-rpc level)", () => {
   it("sends the published fizyr request bytes", async () => {
     const dir = tempDir();
     const address = `unix:${join(dir.path, "fizyr2.sock")}`;
-    const listener = await (await detectRuntime()).listenStream(parseAddress(address), {});
+    const listener = await listenRawStream(address);
     const peer = new Peer(await connectTransport(address), { firstRequestId: 21 });
     const raw = (await listener.accept())!;
     const request = await peer.sendRequest(0, text("Hello World"));

@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  cborCodec,
-  connect,
-  detectRuntime,
-  type HandlerContext,
-  listen,
-  MessageType,
-  methodId,
-  parseAddress,
-  type RpcConnection,
-  RpcError,
-  type RpcServer,
-  withFds,
-  encodeFrame,
-} from "../mod.ts";
+import { connect, type HandlerContext, listen, type RpcConnection, RpcError, type RpcServer, withFds } from "../mod.ts";
+import { cborCodec, MessageType, methodId } from "../peer.ts";
+import { encodeFrame } from "../src/wire/frame_encoder.ts";
 import { delay, tempDir, waitFor } from "./_helpers.ts";
+import { connectRawStream, listenRawStream } from "./_raw_sockets.ts";
 
 const dir = tempDir();
 const address = `unix:${join(dir.path, "robust.sock")}`;
@@ -79,7 +68,7 @@ function frame(type: number, requestId: number, serviceId: number, body: Uint8Ar
 
 describe("robustness", () => {
   it("handles nothing that arrives after a protocol error closed the connection", async () => {
-    const raw = await (await detectRuntime()).connectStream(parseAddress(address));
+    const raw = await connectRawStream(address);
     const bad = frame(MessageType.Request, 1, methodId("record"), new Uint8Array([0xff]));
     const good = frame(MessageType.Request, 2, methodId("record"), cborCodec.encode("after the error"));
     const both = new Uint8Array(bad.length + good.length);
@@ -96,7 +85,7 @@ describe("robustness", () => {
   it("times out a call whose request cannot even be written, and the calls queued behind it", async () => {
     const local = tempDir();
     const stalledAddress = `unix:${join(local.path, "stalled.sock")}`;
-    const listener = await (await detectRuntime()).listenStream(parseAddress(stalledAddress), {});
+    const listener = await listenRawStream(stalledAddress);
     const stuck = await connect(stalledAddress);
     const peerSide = (await listener.accept())!;
     const started = Date.now();

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { connect, listen, parseAddress } from "../mod.ts";
+import { connect, listen } from "../mod.ts";
+import { parseAddress } from "../src/transport/address.ts";
 import { abstractName, run, scriptCommand, start, tempDir } from "./_helpers.ts";
 
 const echo = { echo: (value: unknown) => value };

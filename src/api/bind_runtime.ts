@@ -5,61 +5,33 @@
  */
 
 import { parseAddress, type SocketAddress } from "../transport/address.ts";
-import type { Codec } from "../wire/codec.ts";
 import { PacketMessageTransport } from "../transport/packet_transport.ts";
-import type { RuntimeAdapter, SeqpacketListenOptions, SeqpacketOptions } from "../transport/runtime_adapter.ts";
-import { Router } from "../rpc/router.ts";
+import type { RuntimeAdapter, SeqpacketListenOptions } from "../transport/runtime_adapter.ts";
 import { RpcConnection } from "../rpc/connection.ts";
-import { type Handshake, RpcServer, type RpcServerOptions } from "../rpc/server.ts";
-import type { Service } from "../rpc/service.ts";
+import { RpcServer } from "../rpc/server.ts";
 import { StreamMessageTransport } from "../transport/stream_transport.ts";
-import { type FlowOptions, flowOptionsOf } from "../peer/read_gate.ts";
-import type { Listener, MessageTransport } from "../transport/types.ts";
+import type { Listener } from "../transport/types.ts";
+import type {
+  ConnectFunction,
+  ConnectTransportFunction,
+  ListenFunction,
+  ListenTransportFunction,
+  ListenTransportOptions,
+  TransportOptions,
+  TransportPairFunction,
+} from "./entry_options.ts";
 
-/** Options for connecting a transport (no RPC layer). */
-export interface TransportOptions extends SeqpacketOptions {
-  /** Largest message (header + body) on stream sockets. Default 16 MiB. */
-  maxMessageSize?: number;
-}
-
-/** Options for listening for transports (no RPC layer). */
-export interface ListenTransportOptions extends TransportOptions, SeqpacketListenOptions {}
-
-/** Options of `listen`. */
-export interface ListenOptions<S extends Service = Service> extends ListenTransportOptions, RpcServerOptions {
-  /** The methods to serve. More can be added with `server.router.handle()`. */
-  handlers?: S;
-  /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
-  serviceIds?: Readonly<Record<string, number>>;
-}
-
-/** Options of `connect`. */
-export interface ConnectOptions extends TransportOptions, FlowOptions {
-  /** Body codec; default CBOR. */
-  codec?: Codec;
-  /** Handlers this side offers to the server (calls in the other direction). */
-  handlers?: Service;
-  /** Explicit method name → service id mapping (fizyr interop). */
-  serviceIds?: Readonly<Record<string, number>>;
-  /** Handshake run before the RPC layer starts. */
-  handshake?: Handshake;
-  /** Called once the connection closed, with the error that closed it, if any. */
-  onClose?: (error: unknown) => void;
-}
-
-/** Starts an RPC server on an address. */
-export type ListenFunction = <S extends Service>(address: string, options?: ListenOptions<S>) => Promise<RpcServer>;
-/** Connects to an RPC server; `Remote` is the server's service type. */
-export type ConnectFunction = <Remote = Service>(address: string, options?: ConnectOptions) => Promise<RpcConnection<Remote>>;
-/** Listens for raw message transports (for the low-level `Peer` API). */
-export type ListenTransportFunction = (
-  address: string,
-  options?: ListenTransportOptions,
-) => Promise<Listener<MessageTransport>>;
-/** Connects a raw message transport (for the low-level `Peer` API). */
-export type ConnectTransportFunction = (address: string, options?: TransportOptions) => Promise<MessageTransport>;
-/** Creates two connected seqpacket transports in this process. */
-export type TransportPairFunction = (options?: SeqpacketOptions) => Promise<[MessageTransport, MessageTransport]>;
+export type {
+  ConnectFunction,
+  ConnectOptions,
+  ConnectTransportFunction,
+  ListenFunction,
+  ListenOptions,
+  ListenTransportFunction,
+  ListenTransportOptions,
+  TransportOptions,
+  TransportPairFunction,
+} from "./entry_options.ts";
 
 /** The functions a runtime entry point exports. */
 export interface BoundApi {
@@ -73,8 +45,6 @@ export interface BoundApi {
   connectTransport: ConnectTransportFunction;
   /** A connected seqpacket pair in one process. */
   transportPair: TransportPairFunction;
-  /** The runtime adapter in use. */
-  detectRuntime: () => Promise<RuntimeAdapter>;
 }
 
 /**
@@ -104,12 +74,10 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
   };
 
   const listen: ListenFunction = async (address, options = {}) => {
-    const router = new Router(options.serviceIds);
-    for (const [name, handler] of Object.entries(options.handlers ?? {})) router.handle(name, handler);
-    return new RpcServer(await listenTransport(address, options), router, options);
+    return new RpcServer(await listenTransport(address, options), options);
   };
 
-  const connect: ConnectFunction = async <Remote>(address: string, options: ConnectOptions = {}) => {
+  const connect: ConnectFunction = async (address, options = {}) => {
     const transport = await connectTransport(address, options);
     try {
       await options.handshake?.(transport);
@@ -117,14 +85,7 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
       await transport.close().catch(() => {});
       throw error;
     }
-    const { codec, handlers, serviceIds, onClose } = options;
-    return new RpcConnection<Remote>(transport, {
-      ...flowOptionsOf(options),
-      ...(codec ? { codec } : {}),
-      ...(handlers ? { handlers } : {}),
-      ...(serviceIds ? { serviceIds } : {}),
-      ...(onClose ? { onClose } : {}),
-    });
+    return new RpcConnection(transport, options);
   };
 
   const transportPair: TransportPairFunction = async (options = {}) => {
@@ -132,7 +93,7 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     return [new PacketMessageTransport(a), new PacketMessageTransport(b)];
   };
 
-  return { listen, connect, listenTransport, connectTransport, transportPair, detectRuntime: loadRuntime };
+  return { listen, connect, listenTransport, connectTransport, transportPair };
 }
 
 function streamOptions(options: TransportOptions): { maxMessageSize?: number } {

@@ -10,35 +10,15 @@ interface Waiter<T> {
 }
 
 /**
- * Items pushed by one side, read in order by `for await` or {@link AsyncQueue.next}.
+ * Items pushed by one side, read in order with {@link AsyncQueue.next}.
  * {@link AsyncQueue.end} finishes the queue after the queued items, optionally
  * with an error that readers receive once the queue is empty.
  */
-export class AsyncQueue<T> implements AsyncIterable<T> {
+export class AsyncQueue<T> {
   readonly #items: T[] = [];
   readonly #waiters: Waiter<T>[] = [];
   #ended = false;
   #error: unknown = undefined;
-  readonly #onReturn: (() => void) | undefined;
-
-  /**
-   * Creates the instance.
-   *
-   * @param onReturn Called when a `for await` loop over the queue exits early.
-   */
-  constructor(onReturn?: () => void) {
-    this.#onReturn = onReturn;
-  }
-
-  /** True once {@link AsyncQueue.end} was called. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
-  /** Number of items waiting to be read. */
-  get size(): number {
-    return this.#items.length;
-  }
 
   /**
    * Adds an item, or hands it to a waiting reader.
@@ -69,7 +49,6 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     }
   }
 
-
   /**
    * Removes and returns every queued item (for cleanup).
    *
@@ -90,20 +69,5 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       return this.#error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
     }
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
-  }
-
-  /**
-   * Iterates over the queue.
-   *
-   * @returns The iterator; leaving a loop early calls `onReturn`.
-   */
-  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    return {
-      next: () => this.next(),
-      return: (): Promise<IteratorResult<T, undefined>> => {
-        this.#onReturn?.();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
   }
 }

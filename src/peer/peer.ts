@@ -166,11 +166,6 @@ export class Peer {
     return this.#transport.info;
   }
 
-  /** The transport's largest message and descriptor count. */
-  get limits(): { maxMessageSize: number; maxFds: number } {
-    return { maxMessageSize: this.#transport.maxMessageSize, maxFds: this.#transport.maxFds };
-  }
-
   /** True once the peer is closed. */
   get isClosed(): boolean {
     return this.#closed;
@@ -189,11 +184,6 @@ export class Peer {
   /** The connection's receive accounting (bytes received and not yet consumed). */
   get flow(): ReadGate {
     return this.#gate;
-  }
-
-  /** Number of requests sent and not yet answered. */
-  get pendingRequests(): number {
-    return this.#sent.size;
   }
 
   /**

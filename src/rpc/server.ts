@@ -6,7 +6,8 @@
  */
 
 import type { Codec } from "../wire/codec.ts";
-import type { Router } from "./router.ts";
+import { Router } from "./router.ts";
+import type { Service } from "./service.ts";
 import { callSafely } from "../base/call_safely.ts";
 import { RpcConnection } from "./connection.ts";
 import { type FlowOptions, flowOptionsOf } from "../peer/read_gate.ts";
@@ -22,7 +23,11 @@ export type AcceptFilter = (info: ConnectionInfo) => boolean | Promise<boolean>;
 export type Handshake = (transport: MessageTransport) => Promise<void>;
 
 /** Options of {@link RpcServer}. */
-export interface RpcServerOptions extends FlowOptions {
+export interface RpcServerOptions<S extends Service = Service> extends FlowOptions {
+  /** The methods to serve. More can be added with `server.router.handle()`. */
+  handlers?: S;
+  /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
+  serviceIds?: Readonly<Record<string, number>>;
   /** Body codec; default CBOR. */
   codec?: Codec;
   /** Accept decision, run first; returning false closes the connection. */
@@ -55,12 +60,18 @@ export class RpcServer {
    * Starts accepting at once.
    *
    * @param listener The listener; the server owns it.
-   * @param router Handlers served on every connection.
-   * @param options Codec, accept filter, handshake, callbacks.
+   * @param options Handlers, codec, accept filter, handshake, callbacks.
    */
-  constructor(listener: Listener<MessageTransport>, router: Router, options: RpcServerOptions = {}) {
+  constructor(listener: Listener<MessageTransport>, options: RpcServerOptions = {}) {
     this.#listener = listener;
-    this.#router = router;
+    this.#router = new Router(options.serviceIds);
+    try {
+      for (const [name, handler] of Object.entries(options.handlers ?? {})) this.#router.handle(name, handler);
+    } catch (error) {
+      // Two names that map to one service id: refuse to serve, and free the address.
+      void listener.close();
+      throw error;
+    }
     this.#options = options;
     this.#acceptLoop = this.#acceptAll();
   }

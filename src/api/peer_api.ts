@@ -1,0 +1,47 @@
+/**
+ * The fizyr-rpc level of peerlink, for interop with other fizyr-rpc peers
+ * and for protocols of your own: the {@link Peer} (raw service ids, request
+ * ids, bodies and updates), the message types, the transports it runs on,
+ * method ids and the update kinds and statuses the RPC layer uses. The
+ * `peer.ts` entry point re-exports this list and adds `listenTransport`,
+ * `connectTransport` and `transportPair`, bound to the runtime.
+ *
+ * @module
+ */
+
+export {
+  Peer,
+  type PeerOptions,
+  type ReceivedRequest,
+  type SendOptions,
+  type SentRequest,
+} from "../peer/peer.ts";
+export {
+  ERROR_TEXT_SERVICE_ID,
+  HEADER_SIZE,
+  type Message,
+  type MessageHeader,
+  MessageType,
+  type OutgoingMessage,
+} from "../wire/message.ts";
+export { methodId } from "../wire/method_id.ts";
+export { cborCodec, type Codec } from "../wire/codec.ts";
+export {
+  type ErrorBody,
+  STATUS_ERROR,
+  STATUS_ERROR_TEXT,
+  STATUS_OK,
+  UPDATE_CANCEL,
+  UPDATE_END_OF_INPUT,
+  UPDATE_ITEM,
+} from "../rpc/protocol.ts";
+export type { ConnectionInfo, Listener, MessageTransport, PeerCredentials } from "../transport/types.ts";
+export type {
+  ConnectTransportFunction,
+  ListenTransportFunction,
+  ListenTransportOptions,
+  TransportOptions,
+  TransportPairFunction,
+} from "./bind_runtime.ts";
+export type { SeqpacketListenOptions, SeqpacketOptions } from "../transport/runtime_adapter.ts";
+export type { FdHandle } from "../base/fd_handle.ts";

@@ -1,0 +1,33 @@
+/**
+ * What an application uses, besides `listen` and `connect` (which each
+ * entry point binds to its runtime): the service, handler and context
+ * types, descriptors, errors and options. Every entry point of the package
+ * (`mod.ts`, `adapters/<runtime>/mod.ts`) re-exports exactly this list; the
+ * fizyr-level machinery is in `peer_api.ts`, and the rest is private.
+ *
+ * @module
+ */
+
+export type { ConnectFunction, ConnectOptions, ListenFunction, ListenOptions } from "./bind_runtime.ts";
+export type { Call, CallOptions, RpcConnection } from "../rpc/connection.ts";
+export type { AcceptFilter, Handshake, RpcServer } from "../rpc/server.ts";
+export type { NotificationContext, NotificationListener, Router } from "../rpc/router.ts";
+export type { Handler, HandlerContext, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "../rpc/service.ts";
+export { type Received, withFds, type WithFds, type WithFdsOptions } from "../rpc/with_fds.ts";
+export type { FdHandle } from "../base/fd_handle.ts";
+export type { ConnectionInfo, MessageTransport, PeerCredentials } from "../transport/types.ts";
+export type { SeqpacketListenOptions, SeqpacketOptions } from "../transport/runtime_adapter.ts";
+export type { FlowOptions } from "../peer/read_gate.ts";
+export type { Codec } from "../wire/codec.ts";
+export {
+  CancelledError,
+  ConnectionClosedError,
+  type ErrorCode,
+  PeerlinkError,
+  type PeerlinkErrorOptions,
+  ProtocolError,
+  RemoteError,
+  RpcError,
+  TimeoutError,
+  UsageError,
+} from "../base/errors.ts";
