@@ -7,6 +7,7 @@
  */
 
 import type { RpcConnection, RpcConnectionOptions } from "../rpc/connection.ts";
+import type { Notifications } from "../rpc/router.ts";
 import type { Handshake, RpcServer, RpcServerOptions } from "../rpc/server.ts";
 import type { Service } from "../rpc/service.ts";
 import type { SeqpacketListenOptions, SeqpacketOptions } from "../transport/runtime_adapter.ts";
@@ -32,11 +33,16 @@ export interface ConnectOptions extends TransportOptions, Omit<RpcConnectionOpti
 
 /** Starts an RPC server on an address. */
 export type ListenFunction = <S extends Service>(address: string, options?: ListenOptions<S>) => Promise<RpcServer>;
-/** Connects to an RPC server; `Remote` is the server's service type. */
-export type ConnectFunction = <Remote = Service>(
+/**
+ * Connects to an RPC server. `Remote` is the server's service type (the type
+ * of its `handlers`), `RemoteNotifications` the type of its `notifications`;
+ * calls and notifications are checked against them. Without them any name
+ * and any parameters are accepted.
+ */
+export type ConnectFunction = <Remote = Service, RemoteNotifications = Notifications>(
   address: string,
   options?: ConnectOptions,
-) => Promise<RpcConnection<Remote>>;
+) => Promise<RpcConnection<Remote, RemoteNotifications>>;
 /** Listens for raw message transports (for the low-level `Peer` API). */
 export type ListenTransportFunction = (
   address: string,

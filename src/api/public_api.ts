@@ -10,9 +10,12 @@
 
 export type { ConnectFunction, ConnectOptions, ListenFunction, ListenOptions } from "./bind_runtime.ts";
 export type { Call, CallOptions, RpcConnection } from "../rpc/connection.ts";
+export type { RpcCaller } from "../rpc/caller.ts";
 export type { AcceptFilter, Handshake, RpcServer } from "../rpc/server.ts";
 export type { NotificationContext, NotificationListener, Router } from "../rpc/router.ts";
+export type { Notifications } from "../rpc/router.ts";
 export type { Handler, HandlerContext, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "../rpc/service.ts";
+export type { CallArgs, InputOf, NotifyArgs } from "../rpc/service.ts";
 export { type Received, withFds, type WithFds, type WithFdsOptions } from "../rpc/with_fds.ts";
 export type { FdHandle } from "../base/fd_handle.ts";
 export type { ConnectionInfo, MessageTransport, PeerCredentials } from "../transport/types.ts";

@@ -8,32 +8,22 @@
 
 import { cborCodec, type Codec } from "../wire/codec.ts";
 import { CancelledError, ProtocolError, RemoteError, TimeoutError, UsageError } from "../base/errors.ts";
-import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
+import { closeUnclaimed } from "../base/fd_handle.ts";
 import type { Message } from "../wire/message.ts";
 import { Peer, type SentRequest } from "../peer/peer.ts";
+import type { Call, CallOptions, RpcCaller } from "./caller.ts";
 import { dispatchRequest } from "./dispatch.ts";
-import { type NotificationListener, Router } from "./router.ts";
+import { type NotificationListener, type Notifications, type Router, routerOf } from "./router.ts";
 import { remoteErrorFrom, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./protocol.ts";
-import type { Handler, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "./service.ts";
+import type { CallArgs, Handler, InputOf, ItemOf, NotifyArgs, ResultOf, Service } from "./service.ts";
 import { type FlowOptions, flowOptionsOf } from "../peer/read_gate.ts";
 import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
-import { type Received, sendUnwrapped, type WithFds } from "./with_fds.ts";
+import { type Received, sendUnwrapped } from "./with_fds.ts";
+
+export type { Call, CallOptions } from "./caller.ts";
 
 /** The longest timeout timers support: 2^31 - 1 ms (about 24.8 days). */
 const MAX_TIMEOUT = 0x7fffffff;
-
-/** Options of one call. */
-export interface CallOptions {
-  /** Cancels the call: the peer is told, the call rejects with `ERR_CANCELLED`. */
-  signal?: AbortSignal;
-  /**
-   * Milliseconds to wait for the answer before cancelling with `ERR_TIMEOUT`
-   * (at most 2^31 - 1; `Infinity` means no limit, the default).
-   */
-  timeout?: number;
-  /** Descriptors to send with the request (seqpacket only). */
-  fds?: readonly (number | FdHandle)[];
-}
 
 /** Options of an {@link RpcConnection}. */
 export interface RpcConnectionOptions extends FlowOptions {
@@ -43,50 +33,48 @@ export interface RpcConnectionOptions extends FlowOptions {
   serviceIds?: Readonly<Record<string, number>>;
   /** Handlers this side offers to the peer. */
   handlers?: Service;
-  /** A router shared with other connections (servers use this); overrides `handlers` and `serviceIds`. */
+  /** Listeners for the notifications the peer sends, by name; more can be added with `onNotify()`. */
+  notifications?: Notifications;
+  /**
+   * A router shared with other connections (servers use this); overrides
+   * `handlers`, `notifications` and `serviceIds`.
+   */
   router?: Router;
   /** Called once the connection closed, with the error that closed it, if any. */
   onClose?: (error: unknown) => void;
 }
 
-/** An open bidirectional call made with {@link RpcConnection.open}. */
-export interface Call<Item = unknown, Result = unknown> extends AsyncIterable<Item> {
-  /** The request id on the wire. */
-  readonly requestId: number;
-  /** Resolves with the result, or rejects with the remote error. */
-  readonly result: Promise<Result>;
-  /**
-   * Sends an item to the handler's `input`.
-   *
-   * @param item The item, optionally wrapped with `withFds`.
-   */
-  send(item: unknown): Promise<void>;
-  /** Tells the handler no more items will come. */
-  end(): Promise<void>;
-  /**
-   * Cancels the call.
-   *
-   * @param reason Why; becomes the cause of the `ERR_CANCELLED` error.
-   */
-  cancel(reason?: unknown): void;
-  /** Items with the descriptors that came with them. */
-  withFds(): AsyncIterable<Received<Item>>;
-}
-
 /**
  * One end of an RPC connection.
  *
- * @typeParam Remote The service the other end offers (for type-checked calls).
+ * @typeParam Remote The service the other end offers: `call`, `stream` and
+ *   `open` check method names, parameters, results and sent items against it.
+ * @typeParam RemoteNotifications The notification listeners the other end
+ *   registered: `notify` checks names and parameters against them.
  *
  * @example
  * ```ts ignore
- * import { connect } from "../../mod.ts";
- * const client = await connect("unix:/tmp/app.sock");
- * console.log(await client.call("add", [1, 2]));
+ * import { connect, type HandlerContext } from "../../mod.ts";
+ * const handlers = {
+ *   add: ([a, b]: [number, number]) => a + b,
+ *   sum: async (_: undefined, context: HandlerContext<number>) => {
+ *     let total = 0;
+ *     for await (const n of context.input) total += n;
+ *     return total;
+ *   },
+ * };
+ * const notifications = { log: (line: string) => console.log(line) };
+ * const client = await connect<typeof handlers, typeof notifications>("unix:/tmp/app.sock");
+ * console.log(await client.call("add", [1, 2], { timeout: 1000 }));
+ * const call = await client.open("sum");
+ * await call.send(1);
+ * await call.end();
+ * console.log(await call.result);
+ * await client.notify("log", "done");
  * await client.close();
  * ```
  */
-export class RpcConnection<Remote = Service> {
+export class RpcConnection<Remote = Service, RemoteNotifications = Notifications> implements RpcCaller {
   /** The low-level fizyr peer under this connection. */
   readonly peer: Peer;
   readonly #router: Router;
@@ -96,15 +84,13 @@ export class RpcConnection<Remote = Service> {
    * Creates the instance.
    *
    * @param transport A connected transport (handshake already done); the connection owns it.
-   * @param options Codec, handlers and callbacks.
+   * @param options Codec, handlers, notification listeners and callbacks.
+   * @throws {UsageError} `ERR_INVALID_ARGUMENT` if two names map to the same service id.
    */
   constructor(transport: MessageTransport, options: RpcConnectionOptions = {}) {
     this.#codec = options.codec ?? cborCodec;
-    this.#router = options.router ?? new Router(options.serviceIds);
-    if (options.router === undefined) {
-      for (const [name, handler] of Object.entries(options.handlers ?? {})) this.#router.handle(name, handler);
-    }
-    const scope = { connection: this as RpcConnection, router: this.#router, codec: this.#codec } as const;
+    this.#router = options.router ?? routerOf(options);
+    const scope = { connection: this, router: this.#router, codec: this.#codec } as const;
     this.peer = new Peer(transport, {
       ...flowOptionsOf(options),
       onRequest: (request) => void dispatchRequest(request, { ...scope, peer: this.peer }),
@@ -158,18 +144,14 @@ export class RpcConnection<Remote = Service> {
    * are skipped.
    *
    * @param method Method name.
-   * @param params Parameters (wrap with `withFds` to pass descriptors).
-   * @param options Signal, timeout, descriptors.
+   * @param args `params` (wrap with `withFds` to pass descriptors), required
+   *   when the handler requires it, then the options: signal, timeout, descriptors.
    * @returns The result.
    * @throws {RemoteError} when the handler failed or the method does not exist.
    * @throws {CancelledError} / {TimeoutError} / {ConnectionClosedError}.
    */
-  async call<M extends MethodName<Remote>>(
-    method: M,
-    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
-    options?: CallOptions,
-  ): Promise<ResultOf<Remote[M]>> {
-    const { value, fds } = await this.callWithFds(method, params, options);
+  async call<M extends keyof Remote & string>(method: M, ...args: CallArgs<Remote[M]>): Promise<ResultOf<Remote[M]>> {
+    const { value, fds } = await this.callWithFds(method, ...args);
     closeUnclaimed(fds);
     return value;
   }
@@ -178,23 +160,21 @@ export class RpcConnection<Remote = Service> {
    * Like {@link RpcConnection.call}, but also returns the descriptors that came with the result.
    *
    * @param method Method name.
-   * @param params Parameters.
-   * @param options Signal, timeout, descriptors.
+   * @param args `params`, then the options, as for `call`.
    * @returns The result and its descriptors, which the caller must close.
    */
-  async callWithFds<M extends MethodName<Remote>>(
+  async callWithFds<M extends keyof Remote & string>(
     method: M,
-    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
-    options?: CallOptions,
+    ...args: CallArgs<Remote[M]>
   ): Promise<Received<ResultOf<Remote[M]>>> {
-    const call = await this.#start(method, params, options);
+    const call = await this.#start(method, args);
     try {
       for (;;) {
         const update = await call.race(call.request.nextUpdate());
         if (update === null) break;
         closeUnclaimed(update.fds);
       }
-      return (await this.#result(await call.race(call.request.response), call.method)) as Received<ResultOf<Remote[M]>>;
+      return this.#result(await call.race(call.request.response), call.method) as Received<ResultOf<Remote[M]>>;
     } finally {
       call.dispose();
     }
@@ -205,16 +185,11 @@ export class RpcConnection<Remote = Service> {
    * early cancels the call. An error response is thrown from the loop.
    *
    * @param method Method name.
-   * @param params Parameters.
-   * @param options Signal, timeout, descriptors.
+   * @param args `params`, then the options, as for `call`.
    * @returns The items.
    */
-  stream<M extends MethodName<Remote>>(
-    method: M,
-    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
-    options?: CallOptions,
-  ): AsyncIterable<ItemOf<Remote[M]>> {
-    const items = this.streamWithFds(method, params, options);
+  stream<M extends keyof Remote & string>(method: M, ...args: CallArgs<Remote[M]>): AsyncIterable<ItemOf<Remote[M]>> {
+    const items = this.streamWithFds(method, ...args);
     return (async function* () {
       for await (const item of items) {
         closeUnclaimed(item.fds);
@@ -227,16 +202,14 @@ export class RpcConnection<Remote = Service> {
    * Like {@link RpcConnection.stream}, with each item's descriptors.
    *
    * @param method Method name.
-   * @param params Parameters.
-   * @param options Signal, timeout, descriptors.
+   * @param args `params`, then the options, as for `call`.
    * @returns The items with descriptors, which the caller must close.
    */
-  streamWithFds<M extends MethodName<Remote>>(
+  streamWithFds<M extends keyof Remote & string>(
     method: M,
-    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
-    options?: CallOptions,
+    ...args: CallArgs<Remote[M]>
   ): AsyncIterable<Received<ItemOf<Remote[M]>>> {
-    const start = (): Promise<OpenCall> => this.#start(method, params, options);
+    const start = (): Promise<OpenCall> => this.#start(method, args);
     const items = (call: OpenCall): AsyncGenerator<Received<unknown>> => this.#items(call);
     const result = (call: OpenCall, response: Message): Received<unknown> => this.#result(response, call.method);
     return (async function* () {
@@ -251,19 +224,19 @@ export class RpcConnection<Remote = Service> {
   }
 
   /**
-   * Opens a call for client streaming or bidirectional streaming.
+   * Opens a call for client streaming or bidirectional streaming. The
+   * call's `send` takes the item type the handler's context declares
+   * (`HandlerContext<number>` takes numbers).
    *
    * @param method Method name.
-   * @param params Parameters.
-   * @param options Signal, timeout, descriptors.
+   * @param args `params`, then the options, as for `call`.
    * @returns The open call.
    */
-  async open<M extends MethodName<Remote>>(
+  async open<M extends keyof Remote & string>(
     method: M,
-    params?: ParamsOf<Remote[M]> | WithFds<ParamsOf<Remote[M]>>,
-    options?: CallOptions,
-  ): Promise<Call<ItemOf<Remote[M]>, ResultOf<Remote[M]>>> {
-    const call = await this.#start(method, params, options, true);
+    ...args: CallArgs<Remote[M]>
+  ): Promise<Call<ItemOf<Remote[M]>, ResultOf<Remote[M]>, InputOf<Remote[M]>>> {
+    const call = await this.#start(method, args, true);
     const codec = this.#codec;
     const result = (async () => {
       try {
@@ -301,13 +274,20 @@ export class RpcConnection<Remote = Service> {
   }
 
   /**
-   * Sends a one-way notification.
+   * Sends a one-way notification to a listener the peer registered.
    *
    * @param method Notification name.
-   * @param params Parameters (wrap with `withFds` to pass descriptors).
+   * @param args `params` (wrap with `withFds` to pass descriptors), required
+   *   when the listener requires it.
+   * @throws {UsageError} `ERR_MESSAGE_TOO_LARGE` / `ERR_FDS_NOT_SUPPORTED` when it cannot be sent.
    */
-  notify(method: string, params?: unknown): Promise<void> {
-    return sendUnwrapped(params, (value, fds) => this.peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds }));
+  notify<N extends keyof RemoteNotifications & string>(
+    method: N,
+    ...args: NotifyArgs<RemoteNotifications[N]>
+  ): Promise<void> {
+    const send = (value: unknown, fds: readonly number[]): Promise<void> =>
+      this.peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds });
+    return sendUnwrapped(args[0], send);
   }
 
   /** Closes the connection; pending calls reject with `ERR_CONNECTION_CLOSED`. */
@@ -320,7 +300,8 @@ export class RpcConnection<Remote = Service> {
     return this.close();
   }
 
-  async #start(method: string, params: unknown, options: CallOptions = {}, cancellable = false): Promise<OpenCall> {
+  async #start(method: string, args: readonly unknown[], cancellable = false): Promise<OpenCall> {
+    const [params, options = {}] = args as [unknown, CallOptions?];
     const { signal, timeout } = options;
     if (signal?.aborted) throw new CancelledError("The call was cancelled before it started", { cause: signal.reason });
     if (timeout !== undefined && timeout !== Infinity && !(timeout >= 0 && timeout <= MAX_TIMEOUT)) {
@@ -394,7 +375,7 @@ export class RpcConnection<Remote = Service> {
       return;
     }
     try {
-      await route.target(params, { method: route.name, connection: this as RpcConnection, fds: message.fds });
+      await route.target(params, { method: route.name, connection: this, fds: message.fds });
     } catch {
       // A notification has nobody to answer; a failing listener must not break the connection.
     } finally {

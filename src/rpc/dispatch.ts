@@ -10,8 +10,8 @@ import type { Codec } from "../wire/codec.ts";
 import { CancelledError, ProtocolError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
 import type { Peer, ReceivedRequest } from "../peer/peer.ts";
+import type { RpcCaller } from "./caller.ts";
 import type { Router } from "./router.ts";
-import type { RpcConnection } from "./connection.ts";
 import {
   errorBodyFrom,
   STATUS_ERROR,
@@ -28,7 +28,7 @@ export interface DispatchScope {
   /** The low-level peer. */
   readonly peer: Peer;
   /** The RPC connection handed to handlers. */
-  readonly connection: RpcConnection;
+  readonly connection: RpcCaller;
   /** Where handlers are looked up. */
   readonly router: Router;
   /** Body codec. */

@@ -7,15 +7,15 @@
 import { UsageError } from "../base/errors.ts";
 import type { FdHandle } from "../base/fd_handle.ts";
 import { resolveMethodId } from "../wire/method_id.ts";
-import type { RpcConnection } from "./connection.ts";
-import type { Handler } from "./service.ts";
+import type { RpcCaller } from "./caller.ts";
+import type { Handler, Service } from "./service.ts";
 
 /** What a notification listener receives besides the parameters. */
 export interface NotificationContext {
   /** The notification name. */
   readonly method: string;
   /** The connection it arrived on. */
-  readonly connection: RpcConnection;
+  readonly connection: RpcCaller;
   /** Descriptors that came with it; unclaimed ones are closed after the listener returns. */
   readonly fds: FdHandle[];
 }
@@ -23,6 +23,29 @@ export interface NotificationContext {
 /** Receives one-way notifications. */
 // deno-lint-ignore no-explicit-any
 export type NotificationListener = (params: any, context: NotificationContext) => void | Promise<void>;
+
+/**
+ * A set of named notification listeners. Its type, given to `connect` as the
+ * second type parameter, checks the client's `notify` calls.
+ *
+ * @example
+ * ```ts
+ * import type { Notifications } from "./router.ts";
+ * const notifications = { log: (line: string) => console.log(line) } satisfies Notifications;
+ * notifications.log("ready");
+ * ```
+ */
+export type Notifications = { [name: string]: NotificationListener };
+
+/** What a {@link Router} is built from: the options that name methods and listeners. */
+export interface RouterOptions {
+  /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
+  serviceIds?: Readonly<Record<string, number>>;
+  /** Method handlers to register. */
+  handlers?: Service;
+  /** Notification listeners to register. */
+  notifications?: Notifications;
+}
 
 /** A registered method. */
 export interface Route<T> {
@@ -116,6 +139,27 @@ export class Router {
   methods(): string[] {
     return [...this.#methods.values()].map((route) => route.name);
   }
+}
+
+/**
+ * Builds a router with the given handlers and listeners registered.
+ *
+ * @param options Service ids, handlers and notification listeners.
+ * @returns The router.
+ * @throws {UsageError} `ERR_INVALID_ARGUMENT` if two names map to the same service id.
+ *
+ * @example
+ * ```ts
+ * import { routerOf } from "./router.ts";
+ * const router = routerOf({ handlers: { ping: () => "pong" }, notifications: { log: () => {} } });
+ * console.assert(router.notification(router.idOf("log"))?.name === "log");
+ * ```
+ */
+export function routerOf(options: RouterOptions): Router {
+  const router = new Router(options.serviceIds);
+  for (const [name, handler] of Object.entries(options.handlers ?? {})) router.handle(name, handler);
+  for (const [name, listener] of Object.entries(options.notifications ?? {})) router.onNotify(name, listener);
+  return router;
 }
 
 function register<T>(routes: Map<number, Route<T>>, id: number, name: string, target: T): void {

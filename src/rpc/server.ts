@@ -6,7 +6,7 @@
  */
 
 import type { Codec } from "../wire/codec.ts";
-import { Router } from "./router.ts";
+import { type Notifications, type Router, routerOf } from "./router.ts";
 import type { Service } from "./service.ts";
 import { callSafely } from "../base/call_safely.ts";
 import { RpcConnection } from "./connection.ts";
@@ -26,6 +26,11 @@ export type Handshake = (transport: MessageTransport) => Promise<void>;
 export interface RpcServerOptions<S extends Service = Service> extends FlowOptions {
   /** The methods to serve. More can be added with `server.router.handle()`. */
   handlers?: S;
+  /**
+   * Listeners for the notifications clients send, by name. More can be added
+   * with `server.router.onNotify()`.
+   */
+  notifications?: Notifications;
   /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
   serviceIds?: Readonly<Record<string, number>>;
   /** Body codec; default CBOR. */
@@ -60,13 +65,13 @@ export class RpcServer {
    * Starts accepting at once.
    *
    * @param listener The listener; the server owns it.
-   * @param options Handlers, codec, accept filter, handshake, callbacks.
+   * @param options Handlers, notification listeners, codec, accept filter, handshake, callbacks.
+   * @throws {UsageError} `ERR_INVALID_ARGUMENT` if two names map to the same service id (the listener is closed).
    */
   constructor(listener: Listener<MessageTransport>, options: RpcServerOptions = {}) {
     this.#listener = listener;
-    this.#router = new Router(options.serviceIds);
     try {
-      for (const [name, handler] of Object.entries(options.handlers ?? {})) this.#router.handle(name, handler);
+      this.#router = routerOf(options);
     } catch (error) {
       // Two names that map to one service id: refuse to serve, and free the address.
       void listener.close();

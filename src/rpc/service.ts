@@ -1,23 +1,41 @@
 /**
  * Types that describe an RPC service, so that a client's calls are checked
- * against the server's handlers.
+ * against the server's handlers: the handler and its context, and the
+ * parameter, result, item and input types derived from a handler.
  *
  * @module
  */
 
 import type { FdHandle } from "../base/fd_handle.ts";
-import type { RpcConnection } from "./connection.ts";
 import type { ConnectionInfo } from "../transport/types.ts";
-import type { Received, Unwrapped } from "./with_fds.ts";
+import type { CallOptions, RpcCaller } from "./caller.ts";
+import type { Received, Unwrapped, WithFds } from "./with_fds.ts";
 
-/** What a handler receives besides its parameters. */
-export interface HandlerContext {
+/**
+ * What a handler receives besides its parameters.
+ *
+ * @typeParam Input The type of the items the caller sends (client
+ *   streaming). Declaring it types `input` here and `send` on the caller's
+ *   {@link Call}.
+ *
+ * @example
+ * ```ts
+ * import type { HandlerContext } from "./service.ts";
+ * const sum = async (_: undefined, context: HandlerContext<number>): Promise<number> => {
+ *   let total = 0;
+ *   for await (const n of context.input) total += n;
+ *   return total;
+ * };
+ * console.assert(typeof sum === "function");
+ * ```
+ */
+export interface HandlerContext<Input = unknown> {
   /** The method name that was called. */
   readonly method: string;
   /** Aborted when the caller cancels, times out, or the connection closes. */
   readonly signal: AbortSignal;
   /** The connection the call came in on; it can call the caller back. */
-  readonly connection: RpcConnection;
+  readonly connection: RpcCaller;
   /** Information about the connection, including peer credentials on Unix sockets. */
   readonly info: ConnectionInfo;
   /**
@@ -26,12 +44,12 @@ export interface HandlerContext {
    */
   readonly fds: FdHandle[];
   /** Items the caller sends while the call is open (client streaming). */
-  readonly input: AsyncIterable<unknown>;
+  readonly input: AsyncIterable<Input>;
   /**
    * Items the caller sends, each with the descriptors that came with it.
    * Close them or `take()` them; the rest are closed when the handler ends.
    */
-  readonly inputWithFds: AsyncIterable<Received<unknown>>;
+  readonly inputWithFds: AsyncIterable<Received<Input>>;
   /**
    * Sends an item to the caller before the result (server streaming by hand).
    *
@@ -45,8 +63,9 @@ export interface HandlerContext {
  * generator whose yielded items stream to the caller and whose return value
  * is the result. Wrap any of these in `withFds` to pass descriptors.
  */
+// The context is `HandlerContext<any>` so that handlers declaring their input type (`HandlerContext<number>`) fit.
 // deno-lint-ignore no-explicit-any
-export type Handler = (params: any, context: HandlerContext) => unknown;
+export type Handler = (params: any, context: HandlerContext<any>) => unknown;
 
 /** A set of named handlers; its type is the service type clients use. */
 export type Service = { [method: string]: Handler };
@@ -54,8 +73,38 @@ export type Service = { [method: string]: Handler };
 /** Method names of a service. */
 export type MethodName<S> = keyof S & string;
 
-/** Parameter type of a handler. */
-export type ParamsOf<F> = F extends (params: infer P, ...rest: never[]) => unknown ? P : unknown;
+/**
+ * Parameter type of a handler: `undefined` for a handler that takes none,
+ * `unknown` for something that is not a function.
+ */
+export type ParamsOf<F> = F extends (params: infer P, ...rest: never[]) => unknown
+  ? Parameters<F> extends readonly [] ? undefined : P
+  : unknown;
+
+/**
+ * The parameters that follow the name in a call to a handler: `params`
+ * (plain or wrapped with `withFds`), required unless the handler takes none
+ * or accepts `undefined`, then the call's options.
+ *
+ * @example
+ * ```ts
+ * import type { CallArgs } from "./service.ts";
+ * const greet = (name: string): string => `hello ${name}`;
+ * const args: CallArgs<typeof greet> = ["ada", { timeout: 100 }];
+ * console.assert(args[0] === "ada");
+ * ```
+ */
+export type CallArgs<F> = ArgsWith<ParamsOf<F>, [options?: CallOptions]>;
+
+/**
+ * The parameters that follow the name in a notification to a listener:
+ * `params`, required unless the listener takes none or accepts `undefined`.
+ */
+export type NotifyArgs<F> = ArgsWith<ParamsOf<F>, []>;
+
+/** `params` (optional when it may be `undefined`) followed by `Rest`. */
+type ArgsWith<P, Rest extends unknown[]> = undefined extends P ? [params?: P | WithFds<P>, ...Rest]
+  : [params: P | WithFds<P>, ...Rest];
 
 /** Result type of a call to a handler (an async generator's return value for streaming handlers). */
 export type ResultOf<F> = F extends (...args: never[]) => infer R
@@ -72,3 +121,10 @@ export type ItemOf<F> = F extends (...args: never[]) => infer R
   : unknown
   : unknown;
 
+/**
+ * Type of the items a handler reads from `context.input`, as its context
+ * parameter declares it (`HandlerContext<number>` reads numbers); `unknown`
+ * when it does not say.
+ */
+export type InputOf<F> = F extends (params: never, context: HandlerContext<infer I>, ...rest: never[]) => unknown ? I
+  : unknown;
