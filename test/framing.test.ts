@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { encode as cborEncode } from "cborg";
 import { ProtocolError } from "../mod.ts";
-import { MessageType, methodId } from "../peer.ts";
+import { cborCodec, MessageType, methodId } from "../peer.ts";
 import { FrameDecoder } from "../src/wire/frame_decoder.ts";
 import { encodeFrame } from "../src/wire/frame_encoder.ts";
 import { readHeader } from "../src/wire/message.ts";
@@ -81,6 +82,67 @@ describe("FrameDecoder", () => {
     assert.equal(whole[2]!.length, 12 + 70000);
   });
 
+  it("gives the same frames for a stream cut in two at every byte", () => {
+    // Bodies around the 4 KiB line between chunks that are kept and chunks that are gathered.
+    const small = concat(
+      frameOf(MessageType.Request, 1, 7, new Uint8Array(0)),
+      frameOf(MessageType.Stream, 0, 9, ascii("x")),
+      frameOf(MessageType.Response, 2, 0, new Uint8Array(5000).map((_, i) => i)),
+      frameOf(MessageType.RequesterUpdate, 3, 1, ascii("last")),
+    );
+    const whole = decodeAll([small]);
+    assert.equal(whole.length, 4);
+    for (let cut = 0; cut <= small.length; cut++) {
+      assert.deepEqual(decodeAll([small.subarray(0, cut), small.subarray(cut)]), whole, `cut at byte ${cut}`);
+    }
+  });
+
+  it("gives the same frames for chunks of mixed sizes, small ones behind large ones", () => {
+    const whole = decodeAll([stream]);
+    const sizes = [1, 4095, 4096, 3, 20000, 2, 9000, 1];
+    const chunks: Uint8Array[] = [];
+    for (let i = 0, n = 0; i < stream.length; i += sizes[n++ % sizes.length]!) {
+      chunks.push(stream.slice(i, i + sizes[n % sizes.length]!));
+    }
+    assert.deepEqual(decodeAll(chunks), whole);
+  });
+
+  it("decodes many frames from one chunk, in order", () => {
+    const frames = Array.from({ length: 1000 }, (_, i) => frameOf(MessageType.Stream, 0, i, ascii(String(i))));
+    const decoded = decodeAll([concat(...frames)]);
+    assert.equal(decoded.length, 1000);
+    decoded.forEach((frame, i) => {
+      assert.equal(readHeader(frame).serviceId, i);
+      assert.equal(new TextDecoder().decode(frame.subarray(12)), String(i));
+    });
+  });
+
+  it("takes a large frame pushed one byte at a time in linear time", () => {
+    const body = new Uint8Array(256 * 1024).map((_, i) => i * 7);
+    const bytes = frameOf(MessageType.Request, 1, 1, body);
+    const decoder = new FrameDecoder();
+    const started = Date.now();
+    for (let i = 0; i < bytes.length - 1; i++) {
+      decoder.push(bytes.subarray(i, i + 1));
+      assert.equal(decoder.next(), null);
+    }
+    decoder.push(bytes.subarray(bytes.length - 1));
+    const frame = decoder.next()!;
+    // Copying the bytes gathered so far on every push would take minutes here.
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(frame.subarray(12), body);
+    assert.equal(decoder.hasPartialFrame, false);
+  });
+
+  it("waits for the announced bytes without handing out a frame", () => {
+    const decoder = new FrameDecoder();
+    const prefix = new Uint8Array(5);
+    new DataView(prefix.buffer).setUint32(0, 16 * 1024 * 1024, true);
+    decoder.push(prefix);
+    assert.equal(decoder.next(), null);
+    assert.equal(decoder.hasPartialFrame, true);
+  });
+
   it("hands out frames that do not alias the pushed chunks", () => {
     const chunk = frameOf(MessageType.Request, 1, 1, ascii("xyz"));
     const decoder = new FrameDecoder();
@@ -113,6 +175,39 @@ describe("FrameDecoder", () => {
     frame[4] = 5;
     assert.throws(() => readHeader(frame, 4), (error: unknown) => (error as ProtocolError).code === "ERR_INVALID_MESSAGE_TYPE");
   });
+});
+
+describe("cborCodec", () => {
+  it("decodes maps with only string keys as plain objects", () => {
+    const value = cborCodec.decode(cborEncode({ a: 1, nested: { b: [2] } }));
+    assert.deepEqual(value, { a: 1, nested: { b: [2] } });
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+  });
+
+  it("decodes every map of a body as a Map when one map has a key that is not a string", () => {
+    const body = cborEncode({ outer: new Map<unknown, unknown>([[1, "one"], ["two", 2]]) });
+    assert.deepEqual(cborCodec.decode(body), new Map([["outer", new Map<unknown, unknown>([[1, "one"], ["two", 2]])]]));
+  });
+
+  for (
+    const [label, bytes] of [
+      ["a break code with nothing to end", [0xff]],
+      ["a truncated string", [0x78, 0x10, 0x41]],
+      ["a map with an integer key and then a truncated value", [0xa1, 0x01, 0x78, 0x10, 0x41]],
+      ["duplicate keys", [0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02]],
+      ["duplicate integer keys", [0xa2, 0x01, 0x01, 0x01, 0x02]],
+    ] as const
+  ) {
+    it(`refuses ${label} with ERR_DECODE and the decoder's error as the cause`, () => {
+      assert.throws(() => cborCodec.decode(new Uint8Array(bytes)), (error: unknown) => {
+        assert.ok(error instanceof ProtocolError);
+        assert.equal(error.code, "ERR_DECODE");
+        assert.match(error.message, new RegExp(`^Invalid CBOR body of ${bytes.length} bytes: `));
+        assert.ok(error.cause instanceof Error);
+        return true;
+      });
+    });
+  }
 });
 
 describe("methodId", () => {

@@ -10,7 +10,8 @@ import type { RuntimeAdapter, SeqpacketListenOptions } from "../transport/runtim
 import { RpcConnection } from "../rpc/connection.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { StreamMessageTransport } from "../transport/stream_transport.ts";
-import type { Listener } from "../transport/types.ts";
+import type { Listener, MessageTransport } from "../transport/types.ts";
+import { checkEntryOptions } from "./validate_options.ts";
 import type {
   ConnectFunction,
   ConnectTransportFunction,
@@ -48,13 +49,15 @@ export interface BoundApi {
 }
 
 /**
- * Binds `listen`, `connect` and the transport functions to a runtime.
+ * Binds `listen`, `connect` and the transport functions to a runtime. Each
+ * checks its options first (see `validate_options.ts`), so a bad option is
+ * an `ERR_INVALID_ARGUMENT` before any socket or socket file exists.
  *
  * @param loadRuntime Returns the runtime adapter (loaded lazily by `mod.ts`).
  * @returns The bound functions.
  */
 export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundApi {
-  const listenTransport: ListenTransportFunction = async (address, options = {}) => {
+  const openListener = async (address: string, options: ListenTransportOptions): Promise<Listener<MessageTransport>> => {
     const parsed = parseAddress(address);
     const runtime = await loadRuntime();
     if (parsed.transport === "seqpacket") {
@@ -64,7 +67,7 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     return mapListener(listener, (stream) => new StreamMessageTransport(stream, streamOptions(options)));
   };
 
-  const connectTransport: ConnectTransportFunction = async (address, options = {}) => {
+  const openTransport = async (address: string, options: TransportOptions): Promise<MessageTransport> => {
     const parsed: SocketAddress = parseAddress(address);
     const runtime = await loadRuntime();
     if (parsed.transport === "seqpacket") {
@@ -73,22 +76,36 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     return new StreamMessageTransport(await runtime.connectStream(parsed), streamOptions(options));
   };
 
+  const listenTransport: ListenTransportFunction = async (address, options = {}) => {
+    checkEntryOptions("listenTransport", options);
+    return openListener(address, options);
+  };
+
+  const connectTransport: ConnectTransportFunction = async (address, options = {}) => {
+    checkEntryOptions("connectTransport", options);
+    return openTransport(address, options);
+  };
+
   const listen: ListenFunction = async (address, options = {}) => {
-    return new RpcServer(await listenTransport(address, options), options);
+    checkEntryOptions("listen", options);
+    return new RpcServer(await openListener(address, options), options);
   };
 
   const connect: ConnectFunction = async (address, options = {}) => {
-    const transport = await connectTransport(address, options);
+    checkEntryOptions("connect", options);
+    const transport = await openTransport(address, options);
     try {
       await options.handshake?.(transport);
+      return new RpcConnection(transport, options);
     } catch (error) {
+      // A refused handshake, or two names for one service id: do not leave the socket open.
       await transport.close().catch(() => {});
       throw error;
     }
-    return new RpcConnection(transport, options);
   };
 
   const transportPair: TransportPairFunction = async (options = {}) => {
+    checkEntryOptions("transportPair", options);
     const [a, b] = await (await loadRuntime()).seqpacketPair(seqpacketOptions(options));
     return [new PacketMessageTransport(a), new PacketMessageTransport(b)];
   };

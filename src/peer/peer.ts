@@ -8,11 +8,12 @@
  */
 
 import { callSafely } from "../base/call_safely.ts";
+import { aFunction, checkOptions, integerFrom, type OptionRules } from "../base/check_option.ts";
 import { ConnectionClosedError, ProtocolError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
 import { ERROR_TEXT_SERVICE_ID, type Message, type MessageHeader, MessageType } from "../wire/message.ts";
 import { CountedQueue } from "./counted_queue.ts";
-import { DEFAULT_MAX_CONCURRENT_REQUESTS, type FlowOptions, ReadGate } from "./read_gate.ts";
+import { DEFAULT_MAX_CONCURRENT_REQUESTS, FLOW_OPTION_RULES, type FlowOptions, ReadGate } from "./read_gate.ts";
 import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
 
 /** Options for sending a message. */
@@ -114,6 +115,19 @@ export interface PeerOptions extends FlowOptions {
   firstRequestId?: number;
 }
 
+/**
+ * The options `new Peer()` knows and the values it accepts: the callbacks
+ * are functions, `firstRequestId` an integer from 0 to 2^32 − 1, and the
+ * flow options as in {@link FLOW_OPTION_RULES}.
+ */
+const PEER_OPTION_RULES: OptionRules = {
+  onRequest: aFunction,
+  onStream: aFunction,
+  onClose: aFunction,
+  firstRequestId: integerFrom(0, 0xffffffff),
+  ...FLOW_OPTION_RULES,
+};
+
 const textEncoder = new TextEncoder();
 
 /**
@@ -150,8 +164,14 @@ export class Peer {
    *
    * @param transport A connected transport; the peer owns it from now on.
    * @param options Callbacks for incoming requests, stream messages and close.
+   * @throws {UsageError} `ERR_INVALID_ARGUMENT` for an unknown option or a
+   *   value outside its range: the callbacks must be functions,
+   *   `firstRequestId` an integer from 0 to 2^32 − 1,
+   *   `maxConcurrentRequests` from 1 to 2^32 − 1 and `maxBufferedBytes` from
+   *   0 to 2^53 − 1. The transport is then untouched and still the caller's.
    */
   constructor(transport: MessageTransport, options: PeerOptions = {}) {
+    checkOptions("new Peer()", options, PEER_OPTION_RULES);
     this.#transport = transport;
     this.#options = options;
     this.#nextRequestId = (options.firstRequestId ?? 1) >>> 0;

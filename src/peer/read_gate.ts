@@ -9,6 +9,8 @@
  * @module
  */
 
+import { integerFrom, type OptionRules } from "../base/check_option.ts";
+
 /** Limits of a connection's flow control, set through the connection options. */
 export interface FlowOptions {
   /**
@@ -23,6 +25,20 @@ export interface FlowOptions {
    */
   maxBufferedBytes?: number;
 }
+
+/** Largest {@link FlowOptions.maxConcurrentRequests}: the number of request ids. */
+const MAX_CONCURRENT_REQUESTS = 0xffffffff;
+
+/**
+ * The accepted values of the flow options, checked where options enter:
+ * `maxConcurrentRequests` an integer from 1 to 2^32 − 1 (no more requests
+ * can be open at once), `maxBufferedBytes` an integer from 0 (read one
+ * message at a time, each consumed before the next is read) to 2^53 − 1.
+ */
+export const FLOW_OPTION_RULES: OptionRules = {
+  maxConcurrentRequests: integerFrom(1, MAX_CONCURRENT_REQUESTS),
+  maxBufferedBytes: integerFrom(0, Number.MAX_SAFE_INTEGER),
+};
 
 /**
  * Picks the flow options out of a larger options object.

@@ -59,13 +59,13 @@ export const cborCodec: Codec = {
   decode(bytes: Uint8Array): unknown {
     if (bytes.length === 0) return undefined;
     try {
-      try {
-        return cborDecode(bytes, decodeOptions);
-      } catch (error) {
-        // Maps with non-string keys cannot become plain objects; decode this body's maps as Maps.
-        if (/non-string keys/.test((error as Error).message)) return cborDecode(bytes, decodeWithMaps);
-        throw error;
-      }
+      return cborDecode(bytes, decodeOptions);
+    } catch {
+      // Decoding as plain objects refuses maps with non-string keys; decoding with Maps does not.
+      // If that succeeds, such a map was the only problem, and every map of this body becomes a Map.
+    }
+    try {
+      return cborDecode(bytes, decodeWithMaps);
     } catch (cause) {
       throw new ProtocolError("ERR_DECODE", `Invalid CBOR body of ${bytes.length} bytes: ${(cause as Error).message}`, {
         cause,

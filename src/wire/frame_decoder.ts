@@ -14,12 +14,26 @@ export const LENGTH_PREFIX_SIZE = 4;
 /** Default largest message (header + body): 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE: number = 16 * 1024 * 1024;
 
+/** Chunks shorter than this that arrive behind others are gathered into a shared buffer. */
+const SMALL_CHUNK = 4 * 1024;
+/** Size of the buffer small chunks are gathered into. */
+const GATHER_SIZE = 16 * 1024;
+
 /**
  * Incremental frame decoder. Feed it chunks of any size with
  * {@link FrameDecoder.push} and take whole frames with
- * {@link FrameDecoder.next}. A frame's declared length is checked before
- * anything is allocated, and every body byte is copied exactly once, into
- * the frame buffer that is handed out.
+ * {@link FrameDecoder.next}.
+ *
+ * Memory follows what arrived, not what a peer announces: a frame's length
+ * is checked against 12 and the limit as soon as its prefix is in, but its
+ * buffer is allocated only once all its bytes are there. Until then the
+ * decoder keeps the received chunks; small chunks that trickle in behind
+ * others are gathered into 16 KiB buffers, so a sender writing one byte at
+ * a time cannot make it hold one object per byte. Each frame is one new
+ * buffer, copied once out of the chunks: it never shares memory with them,
+ * so a small frame kept by a handler does not keep a large chunk alive.
+ * Pushing and decoding are linear in the bytes received, however they are
+ * split.
  *
  * @example
  * ```ts
@@ -31,12 +45,17 @@ export const DEFAULT_MAX_MESSAGE_SIZE: number = 16 * 1024 * 1024;
  */
 export class FrameDecoder {
   readonly #maxMessageSize: number;
-  readonly #chunks: Uint8Array[] = [];
-  #chunkOffset = 0;
+  /** Received bytes not handed out yet: `#chunks[#head]` from `#offset` on, then the chunks after it. */
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #offset = 0;
+  #buffered = 0;
+  /** The buffer small chunks are being gathered into; while set, its filled part is the last queued chunk. */
+  #gather: Uint8Array | null = null;
+  #gathered = 0;
   readonly #prefix = new Uint8Array(LENGTH_PREFIX_SIZE);
-  #prefixFilled = 0;
-  #frame: Uint8Array | null = null;
-  #frameFilled = 0;
+  /** The current frame's announced length, or -1 until its prefix is read. */
+  #length = -1;
 
   /**
    * Creates the instance.
@@ -49,29 +68,36 @@ export class FrameDecoder {
 
   /** True while part of a frame has been received but not all of it. */
   get hasPartialFrame(): boolean {
-    return this.#prefixFilled > 0 || this.#frame !== null || this.#chunks.length > 0;
+    return this.#length >= 0 || this.#buffered > 0;
   }
 
   /**
-   * Adds received bytes. The decoder keeps a reference to `chunk` until its
-   * bytes are consumed, so the caller must not reuse it.
+   * Adds received bytes. The decoder may keep a reference to `chunk` until
+   * its bytes are handed out, so the caller must not reuse it.
    *
    * @param chunk Bytes from the stream.
    */
   push(chunk: Uint8Array): void {
-    if (chunk.length > 0) this.#chunks.push(chunk);
+    if (chunk.length === 0) return;
+    const queued = this.#buffered > 0;
+    this.#buffered += chunk.length;
+    if (queued && chunk.length < SMALL_CHUNK) return this.#gatherSmall(chunk);
+    this.#closeGather();
+    // A view of a much larger buffer would keep all of it alive while the frame waits.
+    this.#chunks.push(chunk.byteLength * 2 < chunk.buffer.byteLength ? chunk.slice() : chunk);
   }
 
   /**
-   * Returns the next complete frame (header + body, without the length prefix).
+   * Returns the next complete frame (header + body, without the length
+   * prefix), in a buffer of its own.
    *
    * @returns The frame, or `null` if more bytes are needed.
    * @throws {ProtocolError} `ERR_FRAME_TOO_SMALL` or `ERR_FRAME_TOO_LARGE` for a bad length; the decoder is then unusable.
    */
   next(): Uint8Array | null {
-    if (this.#frame === null) {
-      this.#prefixFilled = this.#fill(this.#prefix, this.#prefixFilled);
-      if (this.#prefixFilled < LENGTH_PREFIX_SIZE) return null;
+    if (this.#length < 0) {
+      if (this.#buffered < LENGTH_PREFIX_SIZE) return null;
+      this.#take(this.#prefix);
       const p = this.#prefix;
       const length = (p[0]! | (p[1]! << 8) | (p[2]! << 16) | (p[3]! << 24)) >>> 0;
       if (length < HEADER_SIZE) {
@@ -86,30 +112,58 @@ export class FrameDecoder {
           `Frame of ${length} bytes exceeds the ${this.#maxMessageSize}-byte limit`,
         );
       }
-      this.#frame = new Uint8Array(length);
-      this.#frameFilled = 0;
+      this.#length = length;
     }
-    this.#frameFilled = this.#fill(this.#frame, this.#frameFilled);
-    if (this.#frameFilled < this.#frame.length) return null;
-    const frame = this.#frame;
-    this.#frame = null;
-    this.#prefixFilled = 0;
+    if (this.#buffered < this.#length) return null;
+    const frame = new Uint8Array(this.#length);
+    this.#take(frame);
+    this.#length = -1;
     return frame;
   }
 
-  /** Copies queued bytes into `target` from `filled` on; returns the new fill level. */
-  #fill(target: Uint8Array, filled: number): number {
-    while (filled < target.length && this.#chunks.length > 0) {
-      const chunk = this.#chunks[0]!;
-      const take = Math.min(target.length - filled, chunk.length - this.#chunkOffset);
-      target.set(chunk.subarray(this.#chunkOffset, this.#chunkOffset + take), filled);
-      filled += take;
-      this.#chunkOffset += take;
-      if (this.#chunkOffset === chunk.length) {
-        this.#chunks.shift();
-        this.#chunkOffset = 0;
+  /** Copies `chunk` behind the queued bytes, into the gather buffer. */
+  #gatherSmall(chunk: Uint8Array): void {
+    if (this.#gather === null || this.#gathered + chunk.length > this.#gather.length) {
+      this.#closeGather();
+      this.#gather = new Uint8Array(GATHER_SIZE);
+      this.#gathered = 0;
+      this.#chunks.push(this.#gather.subarray(0, 0));
+    }
+    this.#gather.set(chunk, this.#gathered);
+    this.#gathered += chunk.length;
+    this.#chunks[this.#chunks.length - 1] = this.#gather.subarray(0, this.#gathered);
+  }
+
+  /** Stops gathering; a gather buffer left mostly empty is queued as a copy of its filled part. */
+  #closeGather(): void {
+    if (this.#gather === null) return;
+    if (this.#gathered * 2 < this.#gather.length) this.#chunks[this.#chunks.length - 1] = this.#gather.slice(0, this.#gathered);
+    this.#gather = null;
+  }
+
+  /** Moves the next `target.length` queued bytes (which must be there) into `target`. */
+  #take(target: Uint8Array): void {
+    let filled = 0;
+    while (filled < target.length) {
+      const chunk = this.#chunks[this.#head]!;
+      const count = Math.min(target.length - filled, chunk.length - this.#offset);
+      target.set(chunk.subarray(this.#offset, this.#offset + count), filled);
+      filled += count;
+      this.#offset += count;
+      if (this.#offset === chunk.length) {
+        this.#head++;
+        this.#offset = 0;
       }
     }
-    return filled;
+    this.#buffered -= target.length;
+    if (this.#buffered === 0) {
+      this.#chunks = [];
+      this.#head = 0;
+      this.#gather = null;
+    } else if (this.#head * 2 > this.#chunks.length) {
+      // Dropping taken chunks only once they are half the queue keeps taking linear.
+      this.#chunks.splice(0, this.#head);
+      this.#head = 0;
+    }
   }
 }
