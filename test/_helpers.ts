@@ -1,15 +1,16 @@
 /**
  * Shared test utilities: runtime detection, temp socket paths, and child
  * processes of every runtime. Works from the source tree (deno test, bun
- * test) and from the compiled tree in npm/ (node --test).
+ * test) and from the compiled tree that scripts/build_npm.ts writes (node
+ * --test), in npm/ or in any `--out` directory.
  *
  * @module
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
@@ -27,11 +28,35 @@ export const runtimes = ["deno", "bun", "node"] as const;
 export type Runtime = typeof runtimes[number];
 
 const testDir = dirname(fileURLToPath(import.meta.url));
-/** True when running the tsc output in npm/. */
-export const isCompiled: boolean = testDir.includes(`${sep}npm${sep}`);
+/** True when running the tsc output of scripts/build_npm.ts rather than the TypeScript source. */
+export const isCompiled: boolean = import.meta.url.endsWith(".js");
+/** The package directory of the build being tested (npm/ by default, which holds esm/test/); undefined from source. */
+export const buildDir: string | undefined = isCompiled ? resolve(testDir, "..", "..") : undefined;
 /** The repository root. */
-export const repoRoot: string = isCompiled ? resolve(testDir, "..", "..", "..") : resolve(testDir, "..");
+export const repoRoot: string = buildDir === undefined ? resolve(testDir, "..") : sourceOfBuild(buildDir);
 const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
+
+/** The repository a build came from: its build marker says (a build in npm/ also sits right inside it). */
+function sourceOfBuild(directory: string): string {
+  try {
+    const marker = JSON.parse(readFileSync(join(directory, ".peerlink-build"), "utf8")) as { source?: unknown };
+    if (typeof marker.source === "string") return marker.source;
+  } catch {
+    // A marker of an older build is plain text.
+  }
+  return resolve(directory, "..");
+}
+
+/**
+ * The Node.js releases the tests run and are run on, oldest first: dev
+ * dependencies of the workspace. Node 24 is `node_modules/.bin/node`; the
+ * system `node` is never used.
+ */
+export const supportedNodes: readonly { label: string; major: number; path: string }[] = [
+  { label: "Node 22", major: 22, path: join(repoRoot, "node_modules", "node22", "bin", "node") },
+  { label: "Node 24", major: 24, path: bin("node") },
+  { label: "Node 26", major: 26, path: join(repoRoot, "node_modules", "node26", "bin", "node") },
+];
 
 /** A fresh temporary directory, removed by `cleanup`. */
 export function tempDir(): { path: string; cleanup: () => void } {
@@ -61,8 +86,8 @@ export function scriptCommand(runtime: Runtime, script: string, args: string[] =
       return [bin("bun"), [source, ...args]];
     case "node":
       // Node runs the tsc output with the Node running the tests; elsewhere Node 24 runs the source.
-      if (isCompiled && runtimeName === "node") {
-        return [process.execPath, [join(repoRoot, "npm", "esm", script.replace(/\.ts$/, ".js")), ...args]];
+      if (buildDir !== undefined && runtimeName === "node") {
+        return [process.execPath, [join(buildDir, "esm", script.replace(/\.ts$/, ".js")), ...args]];
       }
       return [bin("node"), ["--no-warnings", source, ...args]];
   }
@@ -120,7 +145,11 @@ export function start([file, args]: [string, string[]]): RunningProcess {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`Timed out waiting for "${text}" from ${file} ${args.join(" ")}\nstdout: ${stdout}\nstderr: ${stderr}`));
+          reject(
+            new Error(
+              `Timed out waiting for "${text}" from ${file} ${args.join(" ")}\nstdout: ${stdout}\nstderr: ${stderr}`,
+            ),
+          );
         }, ms);
         const check = (): void => {
           if (stdout.includes(text)) {
@@ -130,7 +159,11 @@ export function start([file, args]: [string, string[]]): RunningProcess {
           } else if (done) {
             clearTimeout(timer);
             listeners.delete(check);
-            reject(new Error(`${file} ${args.join(" ")} exited before printing "${text}"\nstdout: ${stdout}\nstderr: ${stderr}`));
+            reject(
+              new Error(
+                `${file} ${args.join(" ")} exited before printing "${text}"\nstdout: ${stdout}\nstderr: ${stderr}`,
+              ),
+            );
           }
         };
         listeners.add(check);

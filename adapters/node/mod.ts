@@ -6,6 +6,7 @@
  * @module
  */
 
+import "./node_version.ts";
 import { type BoundApi, bindRuntime, type ConnectFunction, type ListenFunction } from "../../src/api/bind_runtime.ts";
 import { nodeRuntime } from "./runtime.ts";
 
