@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { connect, listen, type RpcServer } from "../mod.ts";
+import { connect, listen, type PeerlinkError, type RpcServer } from "../mod.ts";
 import { cborCodec, connectTransport, listenTransport, Peer, type PeerOptions, transportPair } from "../peer.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -47,14 +47,14 @@ const listenCases: Case[] = [
   ["accept: true", { accept: true }, /accept .* a function, found true$/],
   ["onError: 1", { onError: 1 }, /onError .* a function, found 1$/],
   ["onConnection: an object", { onConnection: {} }, /onConnection .* a function, found an object$/],
-  ["onClose, which is an option of connect", { onClose: noop }, /Unknown option "onClose" in the options of listen\(\)/],
+  ["onClose, which is an option of connect", { onClose: noop }, /Option "onClose" is not an option of listen\(\); connect\(\) take it$/],
 ];
 
 const connectCases: Case[] = [
   ...rpcCases,
   ["onClose: a string", { onClose: "later" }, /onClose .* a function, found "later"$/],
-  ["mode, which is an option of listen", { mode: 0o600 }, /Unknown option "mode" in the options of connect\(\)/],
-  ["accept, which is an option of listen", { accept: noop }, /Unknown option "accept" in the options of connect\(\)/],
+  ["mode, which is an option of listen", { mode: 0o600 }, /Option "mode" is not an option of connect\(\); listen\(\), listenTransport\(\) take it$/],
+  ["accept, which is an option of listen", { accept: noop }, /Option "accept" is not an option of connect\(\); listen\(\) take it$/],
   ["router, which is not public", { router: {} }, /Unknown option "router" in the options of connect\(\)/],
 ];
 
@@ -63,14 +63,14 @@ const listenTransportCases: Case[] = [
   ["maxMessageSize: 11", { maxMessageSize: 11 }, /maxMessageSize .* from 12 .* found 11$/],
   ["mode: -1", { mode: -1 }, /mode .* found -1$/],
   ["backlog: 65536", { backlog: 65536 }, /backlog .* found 65536$/],
-  ["handlers, which belong to listen", { handlers: {} }, /Unknown option "handlers" in the options of listenTransport\(\)/],
+  ["handlers, which belong to listen", { handlers: {} }, /Option "handlers" is not an option of listenTransport\(\); listen\(\), connect\(\) take it$/],
   ["options: a string", "fast", /options of listenTransport\(\) to be an object, found "fast"$/],
 ];
 
 const connectTransportCases: Case[] = [
   ["maxPacketSize: 1.5", { maxPacketSize: 1.5 }, /maxPacketSize .* found 1\.5$/],
   ["maxMessageSize: 0", { maxMessageSize: 0 }, /maxMessageSize .* found 0$/],
-  ["backlog, which is for listening", { backlog: 1 }, /Unknown option "backlog" in the options of connectTransport\(\)/],
+  ["backlog, which is for listening", { backlog: 1 }, /Option "backlog" is not an option of connectTransport\(\); listen\(\), listenTransport\(\) take it$/],
   ["a misspelt maxFds", { maxFd: 2 }, /Unknown option "maxFd" .*; did you mean "maxFds"\?$/],
 ];
 
@@ -123,6 +123,35 @@ for (const scheme of ["unix", "seqpacket"] as const) {
         await assert.rejects(connectTransport(serverAddress, options as never), refusal(message));
       });
     }
+
+    it("checks inherited options too, and reports a getter that throws", async () => {
+      const inherited = Object.create({ maxMessageSize: Number.NaN });
+      await assert.rejects(listen(`${scheme}:${refusedPath}`, inherited), refusal(/maxMessageSize .* found NaN$/));
+      await assert.rejects(connect(serverAddress, inherited), refusal(/maxMessageSize .* found NaN$/));
+      const throwing = {
+        get maxFds(): number {
+          throw new Error("getter boom");
+        },
+      };
+      await assert.rejects(connect(serverAddress, throwing), (error: Error) => {
+        assert.equal((error as PeerlinkError).code, "ERR_INVALID_ARGUMENT");
+        assert.match(error.message, /Reading maxFds in the options of connect\(\) threw/);
+        assert.equal((error.cause as Error).message, "getter boom");
+        return true;
+      });
+      assert.equal(existsSync(refusedPath), false);
+    });
+
+    it("reads each option once: changing the options object after listen() changes nothing", async () => {
+      const address = `${scheme}:${join(dir.path, "snapshot.sock")}`;
+      const options = { handlers: { echo: (value: unknown) => value }, maxConcurrentRequests: 4 };
+      const server = await listen(address, options);
+      options.maxConcurrentRequests = 0;
+      const client = await connect(address);
+      assert.equal(await client.call("echo", "still served", { timeout: 5000 }), "still served");
+      await client.close();
+      await server.close();
+    });
 
     it("opened no connection and left no file for any refused option", async () => {
       const client = await connect(serverAddress);
@@ -185,7 +214,7 @@ describe("options of transportPair and new Peer", () => {
   const pairCases: Case[] = [
     ["maxPacketSize: 0", { maxPacketSize: 0 }, /maxPacketSize .* found 0$/],
     ["maxFds: 254", { maxFds: 254 }, /maxFds .* an integer from 0 to 253, found 254$/],
-    ["maxMessageSize, which only byte streams have", { maxMessageSize: 100 }, /Unknown option "maxMessageSize" in the options of transportPair\(\)/],
+    ["maxMessageSize, which only byte streams have", { maxMessageSize: 100 }, /Option "maxMessageSize" is not an option of transportPair\(\); listen\(\), connect\(\), listenTransport\(\), connectTransport\(\) take it$/],
     ["options: null", null, /options of transportPair\(\) to be an object, found null$/],
   ];
   for (const [label, options, message] of pairCases) {

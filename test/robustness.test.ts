@@ -138,6 +138,23 @@ describe("robustness", () => {
     assert.equal(onSentCalls, 1);
   });
 
+  for (const scheme of ["unix", "seqpacket"]) {
+    it(`answers every call even when the smallest error body does not fit the limit (${scheme})`, async () => {
+      const small = scheme === "unix" ? { maxMessageSize: 48 } : { maxPacketSize: 48 };
+      const at = `${scheme}:${join(dir.path, `small-${scheme}.sock`)}`;
+      const tiny = await listen(at, { ...small, handlers: { fail: () => Promise.reject(new RpcError("ERR_X", "x".repeat(200))) } });
+      const caller = await connect(at);
+      try {
+        // Neither answer fits 48 bytes as a structured error: the server falls back to an empty text error.
+        await assert.rejects(caller.call("missing", 1, { timeout: 5000 }), { name: "RemoteError", code: "ERR_REMOTE" });
+        await assert.rejects(caller.call("fail", 1, { timeout: 5000 }), { name: "RemoteError", code: "ERR_REMOTE" });
+      } finally {
+        await caller.close();
+        await tiny.close();
+      }
+    });
+  }
+
   it("refuses at listen time a seqpacket maxPacketSize the system cannot send", async () => {
     await assert.rejects(listen(`seqpacket:@peerlink-bigmax-${Date.now()}`, { maxPacketSize: 0x7fffffff - 32 }), {
       code: "ERR_INVALID_ARGUMENT",

@@ -103,6 +103,28 @@ async function compileErrors(typed: RpcConnection<Handlers, Events>): Promise<vo
   void [wrongResult, wrongItems];
 }
 
+/** A service described by an interface, with an optional member; never run, only type-checked. */
+interface Described {
+  greet: (name: string) => string;
+  runtime: () => string;
+  maybe?: (name: string) => string;
+}
+
+async function unionAndOptionalErrors(
+  described: RpcConnection<Described, { note: (text: string) => number }>,
+  either: "greet" | "runtime",
+): Promise<void> {
+  // @ts-expect-error: one of the methods the name may be requires a parameter
+  void described.call(either);
+  // @ts-expect-error: an optional member still requires its parameter
+  void described.call("maybe");
+  // A listener may return anything; the notification's params are still checked.
+  // @ts-expect-error: note takes a string
+  void described.notify("note", 1);
+  await described.call("maybe", "ada");
+  await described.notify("note", "text");
+}
+
 /** Handler bodies see the item type their context declares; never run, only type-checked. */
 async function inputErrors(_: undefined, context: HandlerContext<number>): Promise<void> {
   for await (const n of context.input) {
@@ -119,6 +141,7 @@ async function inputErrors(_: undefined, context: HandlerContext<number>): Promi
 
 describe("typed calls", () => {
   it("rejects mistakes at compile time (checked by deno check and tsc)", () => {
+    assert.equal(typeof unionAndOptionalErrors, "function");
     assert.equal(typeof compileErrors, "function");
     assert.equal(typeof inputErrors, "function");
   });

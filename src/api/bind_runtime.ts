@@ -76,23 +76,23 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     return new StreamMessageTransport(await runtime.connectStream(parsed), streamOptions(options));
   };
 
-  const listenTransport: ListenTransportFunction = async (address, options = {}) => {
-    checkEntryOptions("listenTransport", options);
+  const listenTransport: ListenTransportFunction = async (address, given) => {
+    const options = checkEntryOptions("listenTransport", given);
     return openListener(address, options);
   };
 
-  const connectTransport: ConnectTransportFunction = async (address, options = {}) => {
-    checkEntryOptions("connectTransport", options);
+  const connectTransport: ConnectTransportFunction = async (address, given) => {
+    const options = checkEntryOptions("connectTransport", given);
     return openTransport(address, options);
   };
 
-  const listen: ListenFunction = async (address, options = {}) => {
-    checkEntryOptions("listen", options);
+  const listen: ListenFunction = async (address, given) => {
+    const options = checkEntryOptions("listen", given);
     return new RpcServer(await openListener(address, options), options);
   };
 
-  const connect: ConnectFunction = async (address, options = {}) => {
-    checkEntryOptions("connect", options);
+  const connect: ConnectFunction = async (address, given) => {
+    const options = checkEntryOptions("connect", given);
     const transport = await openTransport(address, options);
     try {
       await options.handshake?.(transport);
@@ -104,8 +104,8 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     }
   };
 
-  const transportPair: TransportPairFunction = async (options = {}) => {
-    checkEntryOptions("transportPair", options);
+  const transportPair: TransportPairFunction = async (given) => {
+    const options = checkEntryOptions("transportPair", given);
     const [a, b] = await (await loadRuntime()).seqpacketPair(seqpacketOptions(options));
     return [new PacketMessageTransport(a), new PacketMessageTransport(b)];
   };

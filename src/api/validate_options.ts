@@ -82,6 +82,7 @@ const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
  *
  * @param entry The entry point.
  * @param options The options as the caller gave them; `undefined` means none.
+ * @returns A checked snapshot of the options (see `checkOptions`), which the entry point uses instead of `options`.
  * @throws {UsageError} `ERR_INVALID_ARGUMENT` when `options` is not an
  *   object, names an option `entry` does not know, or holds a value outside
  *   the range in the table above; the message names the option, what it
@@ -99,6 +100,17 @@ const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
  * console.assert(code === "ERR_INVALID_ARGUMENT");
  * ```
  */
-export function checkEntryOptions(entry: EntryPoint, options: unknown): void {
-  checkOptions(`${entry}()`, options, ENTRY_RULES[entry]);
+export function checkEntryOptions<T extends object>(entry: EntryPoint, options: T | undefined): T {
+  return checkOptions(options, ENTRY_RULES[entry], { where: `${entry}()`, elsewhere: ownersOf(entry) });
+}
+
+/** For each option other entry points know and `entry` does not, the entry points that take it. */
+function ownersOf(entry: EntryPoint): Record<string, string> {
+  const owners: Record<string, string[]> = {};
+  for (const [other, rules] of Object.entries(ENTRY_RULES)) {
+    for (const name of Object.keys(rules)) {
+      if (!Object.hasOwn(ENTRY_RULES[entry], name)) (owners[name] ??= []).push(`${other}()`);
+    }
+  }
+  return Object.fromEntries(Object.entries(owners).map(([name, entries]) => [name, entries.join(", ")]));
 }

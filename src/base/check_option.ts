@@ -114,37 +114,58 @@ export function objectWith(members: OptionRules): OptionRule {
   };
 }
 
+/** Where {@link checkOptions} is checking, for its messages. */
+export interface CheckContext {
+  /** The entry point, as users write it (`listen()`, `new Peer()`). */
+  where: string;
+  /** Options that other entry points take, by name (`"listen(), listenTransport()"`), so that a misplaced one is named as such. */
+  elsewhere?: Readonly<Record<string, string>>;
+}
+
 /**
  * Checks an options object against the rules of one entry point, before
- * the entry point opens anything.
+ * the entry point opens anything, and returns a snapshot of it: a plain
+ * object holding each known option's value, read exactly once (inherited
+ * properties and getters included). Entry points use the snapshot only, so
+ * a value cannot change between being checked and being used.
  *
- * @param where The entry point, as users write it (`listen()`, `new Peer()`).
  * @param options The options as given; `undefined` means none.
- * @param rules The rules; an option whose name is not a key is refused.
+ * @param rules The rules; an own option whose name is not a key is refused.
+ * @param context The entry point's name, and where misplaced options belong.
+ * @returns The checked options, without `undefined` values.
  * @throws {UsageError} `ERR_INVALID_ARGUMENT` when `options` is not an
  *   object, names an option `rules` does not know (suggesting the closest
- *   known name), or holds a value its rule refuses.
+ *   known name), holds a value its rule refuses, or a getter throws.
  *
  * @example
  * ```ts
  * import { checkOptions, integerFrom } from "./check_option.ts";
  * let message = "";
  * try {
- *   checkOptions("connect()", { maxFd: 3 }, { maxFds: integerFrom(0, 253) });
+ *   checkOptions({ maxFd: 3 }, { maxFds: integerFrom(0, 253) }, { where: "connect()" });
  * } catch (error) {
  *   message = (error as Error).message;
  * }
  * console.assert(message.includes('did you mean "maxFds"'));
  * ```
  */
-export function checkOptions(where: string, options: unknown, rules: OptionRules): void {
-  if (options === undefined) return;
+export function checkOptions<T extends object>(options: T | undefined, rules: OptionRules, context: CheckContext): T {
+  const { where } = context;
+  if (options === undefined) return {} as T;
   if (!isObject(options)) {
     throw new UsageError("ERR_INVALID_ARGUMENT", `Expected the options of ${where} to be an object, found ${describe(options)}`);
   }
-  for (const [name, value] of Object.entries(options)) {
-    const rule = Object.hasOwn(rules, name) ? rules[name] : undefined;
-    if (rule === undefined) throw unknownOption(where, name, Object.keys(rules));
+  for (const name of Object.keys(options)) {
+    if (!Object.hasOwn(rules, name)) throw unknownOption(name, Object.keys(rules), context);
+  }
+  const snapshot: Record<string, unknown> = {};
+  for (const [name, rule] of Object.entries(rules)) {
+    let value: unknown;
+    try {
+      value = (options as Record<string, unknown>)[name];
+    } catch (cause) {
+      throw new UsageError("ERR_INVALID_ARGUMENT", `Reading ${name} in the options of ${where} threw`, { cause });
+    }
     if (value === undefined) continue;
     const problem = rule(value, name);
     if (problem !== undefined) {
@@ -153,10 +174,17 @@ export function checkOptions(where: string, options: unknown, rules: OptionRules
         `Expected ${problem.path} in the options of ${where} to be ${problem.expected}, found ${describe(problem.found)}`,
       );
     }
+    snapshot[name] = value;
   }
+  return snapshot as T;
 }
 
-function unknownOption(where: string, name: string, known: string[]): UsageError {
+function unknownOption(name: string, known: string[], context: CheckContext): UsageError {
+  const { where, elsewhere = {} } = context;
+  const owner = Object.hasOwn(elsewhere, name) ? elsewhere[name] : undefined;
+  if (owner !== undefined) {
+    return new UsageError("ERR_INVALID_ARGUMENT", `Option "${name}" is not an option of ${where}; ${owner} take it`);
+  }
   const closest = closestName(name, known);
   const hint = closest === undefined ? `; the known options are ${known.join(", ")}` : `; did you mean "${closest}"?`;
   return new UsageError("ERR_INVALID_ARGUMENT", `Unknown option "${name}" in the options of ${where}${hint}`);
@@ -212,6 +240,8 @@ function describe(value: unknown): string {
     case "object":
       if (value === null) return "null";
       return Array.isArray(value) ? "an array" : "an object";
+    case "number":
+      return Object.is(value, -0) ? "-0" : String(value);
     default:
       return String(value);
   }

@@ -170,8 +170,8 @@ export class Peer {
    *   `maxConcurrentRequests` from 1 to 2^32 − 1 and `maxBufferedBytes` from
    *   0 to 2^53 − 1. The transport is then untouched and still the caller's.
    */
-  constructor(transport: MessageTransport, options: PeerOptions = {}) {
-    checkOptions("new Peer()", options, PEER_OPTION_RULES);
+  constructor(transport: MessageTransport, given?: PeerOptions) {
+    const options = checkOptions(given, PEER_OPTION_RULES, { where: "new Peer()" });
     this.#transport = transport;
     this.#options = options;
     this.#nextRequestId = (options.firstRequestId ?? 1) >>> 0;

@@ -15,6 +15,7 @@ import type { Router } from "./router.ts";
 import {
   errorBodyFrom,
   STATUS_ERROR,
+  STATUS_ERROR_TEXT,
   STATUS_OK,
   UPDATE_CANCEL,
   UPDATE_END_OF_INPUT,
@@ -200,15 +201,17 @@ async function respondError(
   body: { code: string; message: string; data?: unknown },
 ): Promise<void> {
   // Each fallback is smaller, so that some answer always fits: a caller must never wait forever.
-  const fallbacks = [
-    () => body,
-    () => ({ code: body.code, message: body.message.slice(0, 1024) }),
-    () => ({ code: body.code.slice(0, 64), message: "The error was too large to send" }),
+  const fallbacks: (() => [number, Uint8Array])[] = [
+    () => [STATUS_ERROR, scope.codec.encode(body)],
+    () => [STATUS_ERROR, scope.codec.encode({ code: body.code, message: body.message.slice(0, 1024) })],
+    () => [STATUS_ERROR, scope.codec.encode({ code: body.code.slice(0, 64), message: "The error was too large to send" })],
+    // The header alone: a fizyr text error with no text, which fits the smallest message limit (12 bytes).
+    () => [STATUS_ERROR_TEXT, new Uint8Array(0)],
   ];
   for (const fallback of fallbacks) {
     if (request.responded || scope.peer.isClosed) return;
     try {
-      await request.respond(STATUS_ERROR, scope.codec.encode(fallback()));
+      await request.respond(...fallback());
       return;
     } catch (error) {
       if (!(error instanceof UsageError)) return;

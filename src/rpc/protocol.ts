@@ -69,6 +69,6 @@ export function remoteErrorFrom(message: Message, codec: Codec): RemoteError {
     }
     return new RemoteError("ERR_REMOTE", "The peer sent a malformed error body");
   }
-  const text = status === STATUS_ERROR_TEXT ? new TextDecoder().decode(message.body) : `Error status ${status}`;
-  return new RemoteError("ERR_REMOTE", text);
+  const text = status === STATUS_ERROR_TEXT ? new TextDecoder().decode(message.body) : "";
+  return new RemoteError("ERR_REMOTE", text || `The peer answered with error status ${status} and no message`);
 }

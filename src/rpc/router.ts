@@ -20,9 +20,9 @@ export interface NotificationContext {
   readonly fds: FdHandle[];
 }
 
-/** Receives one-way notifications. */
+/** Receives one-way notifications; what it returns (or the promise it returns resolves to) is ignored. */
 // deno-lint-ignore no-explicit-any
-export type NotificationListener = (params: any, context: NotificationContext) => void | Promise<void>;
+export type NotificationListener = (params: any, context: NotificationContext) => unknown;
 
 /**
  * A set of named notification listeners. Its type, given to `connect` as the

@@ -155,15 +155,23 @@ export class RpcServer {
       await transport.close();
       return;
     }
-    const connection: RpcConnection = new RpcConnection(transport, {
-      ...flowOptionsOf(this.#options),
-      router: this.#router,
-      ...(this.#options.codec ? { codec: this.#options.codec } : {}),
-      onClose: (error) => {
-        this.#connections.delete(connection);
-        if (error !== undefined) callSafely(this.#options.onError, error, transport.info);
-      },
-    });
+    let connection: RpcConnection;
+    try {
+      connection = new RpcConnection(transport, {
+        ...flowOptionsOf(this.#options),
+        router: this.#router,
+        ...(this.#options.codec ? { codec: this.#options.codec } : {}),
+        onClose: (error) => {
+          this.#connections.delete(connection);
+          if (error !== undefined) callSafely(this.#options.onError, error, transport.info);
+        },
+      });
+    } catch (error) {
+      // The connection could not start (options refused by the peer layer): report it, never leak the socket.
+      callSafely(this.#options.onError, error, transport.info);
+      await transport.close().catch(() => {});
+      return;
+    }
     this.#connections.add(connection);
     callSafely(this.#options.onConnection, connection);
   }

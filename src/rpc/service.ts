@@ -94,17 +94,24 @@ export type ParamsOf<F> = F extends (params: infer P, ...rest: never[]) => unkno
  * console.assert(args[0] === "ada");
  * ```
  */
-export type CallArgs<F> = ArgsWith<ParamsOf<F>, [options?: CallOptions]>;
+export type CallArgs<F> = ArgsWith<NonNullable<F>, [options?: CallOptions]>;
 
 /**
  * The parameters that follow the name in a notification to a listener:
  * `params`, required unless the listener takes none or accepts `undefined`.
  */
-export type NotifyArgs<F> = ArgsWith<ParamsOf<F>, []>;
+export type NotifyArgs<F> = ArgsWith<NonNullable<F>, []>;
 
-/** `params` (optional when it may be `undefined`) followed by `Rest`. */
-type ArgsWith<P, Rest extends unknown[]> = undefined extends P ? [params?: P | WithFds<P>, ...Rest]
-  : [params: P | WithFds<P>, ...Rest];
+/**
+ * `params` followed by `Rest`; `params` is optional only when every handler
+ * in `F` (a union when the method name is one) accepts `undefined`.
+ */
+type ArgsWith<F, Rest extends unknown[]> = [ParamsOptional<F>] extends [true]
+  ? [params?: ParamsOf<F> | WithFds<ParamsOf<F>>, ...Rest]
+  : [params: ParamsOf<F> | WithFds<ParamsOf<F>>, ...Rest];
+
+/** Per handler of `F` (distributing over a union): whether it may be called without params. */
+type ParamsOptional<F> = F extends unknown ? undefined extends ParamsOf<F> ? true : false : never;
 
 /** Result type of a call to a handler (an async generator's return value for streaming handlers). */
 export type ResultOf<F> = F extends (...args: never[]) => infer R
