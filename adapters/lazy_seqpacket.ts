@@ -1,25 +1,28 @@
 /**
- * Loads a runtime's seqpacket module on first use, so that nothing
- * FFI-related is imported until a `seqpacket:` address is used.
+ * Loads the seqpacket layer on first use, so that nothing FFI-related is
+ * imported until a `seqpacket:` address is used: neither the shared core in
+ * `adapters/seqpacket/` nor the runtime's binding.
  *
  * @module
  */
 
-import type { RuntimeAdapter } from "../src/transport/runtime_adapter.ts";
-
-/** The seqpacket operations of a runtime adapter. */
-export type SeqpacketOperations = Pick<RuntimeAdapter, "listenSeqpacket" | "connectSeqpacket" | "seqpacketPair">;
+import type { SeqpacketPlatform } from "./seqpacket/libc.ts";
+import type { SeqpacketOperations } from "./seqpacket/operations.ts";
 
 /**
- * Wraps a dynamic import of a seqpacket module.
+ * Wraps a dynamic import of a runtime's seqpacket binding.
  *
- * @param load Imports the runtime's module under adapters/seqpacket/.
- * @returns Operations that import it when first called.
+ * @param load Imports the runtime's `seqpacket_ffi.ts`.
+ * @returns Operations that import the binding and the shared core when first called.
  */
-export function lazySeqpacket(load: () => Promise<SeqpacketOperations>): SeqpacketOperations {
+export function lazySeqpacket(load: () => Promise<{ seqpacketPlatform: SeqpacketPlatform }>): SeqpacketOperations {
+  let loading: Promise<SeqpacketOperations> | undefined;
+  const operations = (): Promise<SeqpacketOperations> =>
+    loading ??= Promise.all([load(), import("./seqpacket/operations.ts")])
+      .then(([binding, core]) => core.createSeqpacketOperations(binding.seqpacketPlatform));
   return {
-    listenSeqpacket: async (address, options) => (await load()).listenSeqpacket(address, options),
-    connectSeqpacket: async (address, options) => (await load()).connectSeqpacket(address, options),
-    seqpacketPair: async (options) => (await load()).seqpacketPair(options),
+    listenSeqpacket: async (address, options) => (await operations()).listenSeqpacket(address, options),
+    connectSeqpacket: async (address, options) => (await operations()).connectSeqpacket(address, options),
+    seqpacketPair: async (options) => (await operations()).seqpacketPair(options),
   };
 }

@@ -1,46 +1,26 @@
 /**
- * Socket-file operations through `node:fs`, shared by the Node and Bun adapters.
+ * Socket-file operations through `node:fs`, shared by the Node and Bun
+ * adapters (their stream listeners and their seqpacket layer).
  *
  * @module
  */
 
-import { chmod, lstat, readFile, unlink } from "node:fs/promises";
-import type { SocketFileOps } from "../src/transport/socket_file.ts";
+import { chmod, link, lstat, readFile, unlink } from "node:fs/promises";
+import { unlessMissing } from "../src/transport/socket_errors.ts";
+import type { SocketFileOps } from "../src/transport/unix_listener.ts";
 
-/**
- * Builds the socket-file operations around a runtime's connect probe.
- *
- * @param isStale Returns true only if a connection to the path is refused.
- * @returns The operations.
- */
-export function nodeFsSocketFileOps(isStale: (path: string) => Promise<boolean>): SocketFileOps {
-  return {
-    async kind(path) {
-      try {
-        return (await lstat(path)).isSocket() ? "socket" : "other";
-      } catch (error) {
-        if ((error as { code?: string }).code === "ENOENT") return "missing";
-        throw error;
-      }
-    },
-    isStale,
-    async remove(path) {
-      await unlink(path).catch((error: { code?: string }) => {
-        if (error.code !== "ENOENT") throw error;
-      });
-    },
-  };
-}
-
-/**
- * Sets a socket file's permissions.
- *
- * @param path The socket file.
- * @param mode Permission bits.
- */
-export async function setSocketMode(path: string, mode: number): Promise<void> {
-  await chmod(path, mode);
-}
+/** The socket-file operations of Node and Bun. */
+export const nodeSocketFiles: SocketFileOps = {
+  async lstat(path) {
+    const status = await unlessMissing(lstat(path, { bigint: true }));
+    return status && { isSocket: status.isSocket(), device: status.dev, inode: status.ino };
+  },
+  chmod: (path, mode) => chmod(path, mode),
+  link: (existing, path) => link(existing, path),
+  async unlink(path) {
+    await unlessMissing(unlink(path));
+  },
+};
 
 /** `__SO_ACCEPTCON` in /proc/net/unix: the socket is listening. */
 const LISTENING_FLAG = 0x10000;
@@ -62,6 +42,7 @@ export async function isListeningOnLinux(path: string): Promise<boolean> {
   }
   return table.split("\n").some((line) => {
     const fields = line.trim().split(/\s+/);
-    return fields.length >= 8 && fields.slice(7).join(" ") === path && (parseInt(fields[3]!, 16) & LISTENING_FLAG) !== 0;
+    return fields.length >= 8 && fields.slice(7).join(" ") === path &&
+      (parseInt(fields[3]!, 16) & LISTENING_FLAG) !== 0;
   });
 }

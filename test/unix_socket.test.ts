@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { connect, listen } from "../mod.ts";
@@ -7,6 +7,22 @@ import { parseAddress } from "../src/transport/address.ts";
 import { abstractName, run, scriptCommand, start, tempDir } from "./_helpers.ts";
 
 const echo = { echo: (value: unknown) => value };
+
+/**
+ * Serves on a socket file (with `mode`, or the default), checks the file,
+ * makes a call, closes, and checks that the file is gone.
+ */
+async function servePath(path: string, mode: number | undefined, whileServing: () => void = () => {}): Promise<void> {
+  const server = await listen(`unix:${path}`, mode === undefined ? { handlers: echo } : { handlers: echo, mode });
+  assert.ok(statSync(path).isSocket());
+  assert.equal(statSync(path).mode & 0o777, mode ?? 0o600);
+  whileServing();
+  const client = await connect(`unix:${path}`);
+  assert.equal(await client.call("echo", path), path);
+  await client.close();
+  await server.close();
+  assert.equal(existsSync(path), false, "close removed the socket file");
+}
 
 describe("unix socket addresses", () => {
   it("parses every documented form", () => {
@@ -23,14 +39,9 @@ describe("unix socket addresses", () => {
   it("serves on a filesystem path with mode 0600 and removes the file on close", async () => {
     const dir = tempDir();
     const path = join(dir.path, "app.sock");
-    const server = await listen(`unix:${path}`, { handlers: echo });
-    assert.equal(statSync(path).mode & 0o777, 0o600);
-    assert.ok(statSync(path).isSocket());
-    const client = await connect(`unix:${path}`);
-    assert.equal(await client.call("echo", "path"), "path");
-    await client.close();
-    await server.close();
-    assert.equal(existsSync(path), false);
+    await servePath(path, undefined, () => {
+      assert.deepEqual(readdirSync(dir.path), ["app.sock"], "the temporary name it was bound to is gone");
+    });
     dir.cleanup();
   });
 
@@ -40,6 +51,16 @@ describe("unix socket addresses", () => {
     const server = await listen(`unix:${path}`, { handlers: echo, mode: 0o660 });
     assert.equal(statSync(path).mode & 0o777, 0o660);
     await server.close();
+    dir.cleanup();
+  });
+
+  it("serves on a 107-byte path, which leaves no room for a temporary name next to it", async () => {
+    const dir = tempDir();
+    const parent = join(dir.path, "d".repeat(107 - dir.path.length - "/a.sock".length - 1));
+    mkdirSync(parent);
+    const path = join(parent, "a.sock");
+    assert.equal(new TextEncoder().encode(path).length, 107);
+    await servePath(path, 0o640);
     dir.cleanup();
   });
 
@@ -116,14 +137,14 @@ describe("unix socket addresses", () => {
     await assert.rejects(connect(`unix:${path}`), { code: "ERR_PATH_TOO_LONG" });
   });
 
-  it("reports a missing server with ERR_CONNECTION_FAILED", async () => {
+  it("reports a missing server with ERR_CONNECTION_FAILED and a missing directory with ERR_INVALID_ADDRESS", async () => {
     const dir = tempDir();
     await assert.rejects(connect(`unix:${join(dir.path, "none.sock")}`), {
       code: "ERR_CONNECTION_FAILED",
       message: /no socket exists there/,
     });
     await assert.rejects(listen(`unix:${join(dir.path, "missing-dir", "x.sock")}`), {
-      code: "ERR_CONNECTION_FAILED",
+      code: "ERR_INVALID_ADDRESS",
       message: /the directory does not exist/,
     });
     dir.cleanup();
@@ -132,7 +153,10 @@ describe("unix socket addresses", () => {
   for (const runtime of ["deno", "bun", "node"] as const) {
     it(`lets a ${runtime} process exit on its own after close`, async () => {
       const dir = tempDir();
-      const result = await run(scriptCommand(runtime, "test/fixtures/serve_once.ts", [`unix:${join(dir.path, "once.sock")}`]), 15000);
+      const result = await run(
+        scriptCommand(runtime, "test/fixtures/serve_once.ts", [`unix:${join(dir.path, "once.sock")}`]),
+        15000,
+      );
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout.trim(), "3");
       dir.cleanup();

@@ -4,13 +4,15 @@
  * @module
  */
 
+import { formatAddress, type SocketAddress, socketPathOf } from "../../src/transport/address.ts";
+import { connectError } from "../../src/transport/socket_errors.ts";
 import type { PacketSocket } from "../../src/transport/types.ts";
-import { formatSeqpacketAddress, type SeqpacketAddress } from "./types.ts";
 import type { SeqpacketSystem, SocketLimits } from "./system.ts";
 import { SeqpacketSocket } from "./socket.ts";
-import { connectError, SystemCallError } from "./errors.ts";
+import { SystemCallError } from "./errors.ts";
 import { packSockaddr } from "./layout.ts";
-import { AF_UNIX, Errno, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_SEQPACKET } from "./linux.ts";
+import { Errno } from "../../src/transport/errno.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_SEQPACKET } from "./linux.ts";
 
 /**
  * How long to keep retrying while the listener's backlog is full. A
@@ -26,15 +28,15 @@ const BACKLOG_RETRY_MS = 5000;
  * @param address Where the listener is.
  * @param limits Limits of the new socket.
  * @returns The connected socket.
- * @throws {UsageError} `ERR_CONNECTION_FAILED` if nobody listens there, `ERR_PATH_TOO_LONG` or `ERR_INVALID_ADDRESS` for bad addresses.
+ * @throws {UsageError} `ERR_CONNECTION_FAILED` (see `socket_errors.ts`).
  */
 export async function connect(
   system: SeqpacketSystem,
-  address: SeqpacketAddress,
+  address: SocketAddress,
   limits: SocketLimits,
 ): Promise<PacketSocket> {
-  const sockaddr = packSockaddr(address);
-  const shown = formatSeqpacketAddress(address);
+  const sockaddr = packSockaddr(socketPathOf(address));
+  const shown = formatAddress(address);
   const libc = system.libc;
   const fd = system.newSocket();
   const started = Date.now();
@@ -44,7 +46,7 @@ export async function connect(
     if (errno === Errno.EINTR) continue;
     if (errno !== Errno.EAGAIN || Date.now() - started > BACKLOG_RETRY_MS) {
       libc.close(fd);
-      throw connectError(shown, errno);
+      throw connectError(new SystemCallError("connect", errno), shown);
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(2 ** attempt, 100)));
   }

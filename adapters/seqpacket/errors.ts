@@ -1,11 +1,14 @@
 /**
- * Turns errno values into peerlink's typed errors.
+ * Errors of failed system calls, and their translation for sends and
+ * receives on a connected socket. Failed binds and connects go through the
+ * one mapping in `src/transport/socket_errors.ts`, which reads the errno
+ * name a {@link SystemCallError} carries as its `code`.
  *
  * @module
  */
 
 import { ConnectionClosedError, PeerlinkError, UsageError } from "../../src/base/errors.ts";
-import { Errno, errnoName } from "./linux.ts";
+import { Errno, errnoName } from "../../src/transport/errno.ts";
 
 /**
  * A system call failed in a way this layer does not translate further. The
@@ -48,42 +51,4 @@ export function transferError(syscall: string, errno: number): Error {
     return new UsageError("ERR_INVALID_ARGUMENT", "A descriptor to pass is not open or cannot be passed", { cause });
   }
   return cause;
-}
-
-/**
- * The error for a failed connect.
- *
- * @param shown The address in peerlink syntax.
- * @param errno The errno value.
- * @returns A {@link UsageError} `ERR_CONNECTION_FAILED`.
- */
-export function connectError(shown: string, errno: number): UsageError {
-  const cause = new SystemCallError("connect", errno);
-  const reason = errno === Errno.ECONNREFUSED
-    ? "nobody is listening there"
-    : errno === Errno.ENOENT
-    ? "no such socket"
-    : errno === Errno.EACCES
-    ? "permission denied"
-    : errno === Errno.EPROTOTYPE
-    ? "the socket there is not a SOCK_SEQPACKET socket"
-    : errno === Errno.EAGAIN
-    ? "the listener's backlog stayed full"
-    : errnoName(errno);
-  return new UsageError("ERR_CONNECTION_FAILED", `Cannot connect to ${shown}: ${reason}`, { cause });
-}
-
-/**
- * The error for a failed bind (other than an address already in use).
- *
- * @param shown The address in peerlink syntax.
- * @param errno The errno value.
- * @returns A {@link UsageError} `ERR_INVALID_ADDRESS`, or `ERR_ADDRESS_IN_USE` for EADDRINUSE.
- */
-export function bindError(shown: string, errno: number): UsageError {
-  const cause = new SystemCallError("bind", errno);
-  if (errno === Errno.EADDRINUSE) {
-    return new UsageError("ERR_ADDRESS_IN_USE", `Cannot listen on ${shown}: the address is in use`, { cause });
-  }
-  return new UsageError("ERR_INVALID_ADDRESS", `Cannot listen on ${shown}: ${errnoName(errno)}`, { cause });
 }

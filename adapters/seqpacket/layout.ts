@@ -1,15 +1,14 @@
 /**
  * Byte layouts of the C structures the seqpacket layer hands to libc, for the
  * two 64-bit Linux ABIs it supports. msghdr, iovec, cmsghdr, ucred,
- * sockaddr_un, pollfd and statx are identical on x86_64 and aarch64 (LP64,
+ * sockaddr_un and pollfd are identical on x86_64 and aarch64 (LP64,
  * little endian); only epoll_event differs: glibc packs it on x86_64.
  *
  * @module
  */
 
-import { UsageError } from "../../src/base/errors.ts";
-import type { SeqpacketAddress } from "./types.ts";
-import { AF_UNIX } from "./linux.ts";
+import { SUN_PATH_SIZE } from "../../src/transport/address.ts";
+import { AF_UNIX, POLLIN } from "./linux.ts";
 
 /** The CPU architectures whose layouts are known. */
 export type SupportedArch = "x86_64" | "aarch64";
@@ -24,19 +23,31 @@ export interface StructLayout {
   readonly epollDataOffset: number;
 }
 
-const LAYOUTS: Record<SupportedArch, StructLayout> = {
-  x86_64: { arch: "x86_64", epollEventSize: 12, epollDataOffset: 4 },
-  aarch64: { arch: "aarch64", epollEventSize: 16, epollDataOffset: 8 },
+const X86_64: StructLayout = { arch: "x86_64", epollEventSize: 12, epollDataOffset: 4 };
+const AARCH64: StructLayout = { arch: "aarch64", epollEventSize: 16, epollDataOffset: 8 };
+
+/** Every spelling of the supported architectures: Deno's (`x86_64`) and Node's and Bun's (`x64`). */
+const LAYOUTS: Readonly<Record<string, StructLayout>> = {
+  x86_64: X86_64,
+  x64: X86_64,
+  aarch64: AARCH64,
+  arm64: AARCH64,
 };
 
 /**
  * Returns the layout of `arch`.
  *
- * @param arch The architecture, in Deno's spelling (`x86_64`, `aarch64`).
+ * @param arch The architecture, as the runtime spells it (`x86_64` or `x64`, `aarch64` or `arm64`).
  * @returns The layout, or `undefined` for an architecture without one.
+ *
+ * @example
+ * ```ts
+ * import { layoutFor } from "./layout.ts";
+ * console.assert(layoutFor("x64") === layoutFor("x86_64"));
+ * ```
  */
 export function layoutFor(arch: string): StructLayout | undefined {
-  return arch === "x86_64" || arch === "aarch64" ? LAYOUTS[arch] : undefined;
+  return Object.hasOwn(LAYOUTS, arch) ? LAYOUTS[arch] : undefined;
 }
 
 /** struct msghdr (56 bytes). */
@@ -66,15 +77,21 @@ export const UCRED_SIZE = 12;
 /** struct pollfd (8 bytes): fd, events, revents. */
 export const POLLFD_SIZE = 8;
 
-/** struct statx (256 bytes): the fields read here. */
-export const STATX_SIZE = 256;
-export const STX_MODE = 28;
-export const STX_INO = 32;
-export const STX_DEV_MAJOR = 136;
-export const STX_DEV_MINOR = 140;
-
-/** sizeof(sun_path) on Linux. */
-export const SUN_PATH_SIZE = 108;
+/**
+ * A struct pollfd that waits for `fd` to become readable, in an explicit
+ * ArrayBuffer: another thread reads it while poll() runs, and neither V8 nor
+ * JavaScriptCore moves such memory.
+ *
+ * @param fd The descriptor to watch.
+ * @returns The structure.
+ */
+export function pollfdFor(fd: number): Uint8Array {
+  const bytes = new Uint8Array(new ArrayBuffer(POLLFD_SIZE));
+  const view = new DataView(bytes.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLIN, true);
+  return bytes;
+}
 
 /**
  * Rounds a control-message length up to the kernel's 8-byte alignment.
@@ -117,52 +134,20 @@ export interface SockaddrUn {
 const encoder = new TextEncoder();
 
 /**
- * Packs `address` into a sockaddr_un.
+ * Packs a socket path into a sockaddr_un. `parseAddress` has checked that
+ * it fits and holds no NUL byte other than an abstract name's leading one.
  *
- * Filesystem paths need a terminating NUL inside sun_path, so at most 107
- * bytes fit; abstract names take the leading NUL instead, also leaving 107.
- * Abstract addresses must be passed with their exact length: the kernel
- * treats every byte up to the length as part of the name.
+ * Filesystem paths get a terminating NUL inside sun_path; abstract names
+ * are passed with their exact length instead, because the kernel treats
+ * every byte up to the length as part of the name.
  *
- * @param address The address.
+ * @param path A filesystem path, or a NUL byte and the abstract name (as `socketPathOf` gives it).
  * @returns The packed structure.
- * @throws {UsageError} `ERR_INVALID_ADDRESS` for an empty path or one holding a NUL byte.
- * @throws {UsageError} `ERR_PATH_TOO_LONG` above 107 bytes.
  */
-export function packSockaddr(address: SeqpacketAddress): SockaddrUn {
-  const shown = address.abstract ? `@${address.path}` : address.path;
-  if (address.path.length === 0) {
-    throw new UsageError("ERR_INVALID_ADDRESS", "Expected a non-empty seqpacket path or name, found an empty one");
-  }
-  if (address.path.includes("\0")) {
-    throw new UsageError("ERR_INVALID_ADDRESS", `Seqpacket address "${shown}" contains a NUL byte`);
-  }
-  const name = encoder.encode(address.path);
-  const limit = SUN_PATH_SIZE - 1;
-  if (name.length > limit) {
-    throw new UsageError(
-      "ERR_PATH_TOO_LONG",
-      `Seqpacket address "${shown}" is ${name.length} bytes long and exceeds the ${limit}-byte limit of Unix socket addresses`,
-    );
-  }
+export function packSockaddr(path: string): SockaddrUn {
+  const name = encoder.encode(path);
   const bytes = new Uint8Array(2 + SUN_PATH_SIZE);
   new DataView(bytes.buffer).setUint16(0, AF_UNIX, true);
-  if (address.abstract) {
-    bytes.set(name, 3);
-    return { bytes, length: 3 + name.length };
-  }
   bytes.set(name, 2);
-  return { bytes, length: 3 + name.length };
-}
-
-/**
- * Encodes a path as a NUL-terminated C string.
- *
- * @param path The path.
- * @returns The bytes, ending with NUL.
- */
-export function cString(path: string): Uint8Array {
-  const bytes = new Uint8Array(encoder.encode(path).length + 1);
-  encoder.encodeInto(path, bytes);
-  return bytes;
+  return { bytes, length: 2 + name.length + (path.startsWith("\0") ? 0 : 1) };
 }

@@ -1,8 +1,9 @@
 /**
- * The small interface each runtime implements for the seqpacket layer: sync
- * bindings of a few libc functions, memory with a stable address, and a way
- * to learn, without blocking the JavaScript thread, that an epoll descriptor
- * has become readable. Everything else lives in the shared files.
+ * What each runtime provides to the seqpacket layer: sync libc bindings
+ * (built from the one signature table in `libc_functions.ts`), memory with
+ * a stable address, a way to learn without blocking the JavaScript thread
+ * that an epoll descriptor has become readable, and its platform and file
+ * operations. Everything else lives in the shared files of this folder.
  *
  * Pointer arguments are `Uint8Array`s (or `null` for NULL); every binding
  * passes the view's own start address. All functions return what libc
@@ -10,6 +11,8 @@
  *
  * @module
  */
+
+import type { SocketFileOps } from "../../src/transport/unix_listener.ts";
 
 /** Memory whose address never changes, for pointers stored inside structures. */
 export interface NativeMemory {
@@ -34,6 +37,7 @@ export interface Libc {
   socketpair(domain: number, type: number, protocol: number, fds: Uint8Array): number;
   bind(fd: number, address: Uint8Array, length: number): number;
   listen(fd: number, backlog: number): number;
+  /** accept4(2) without the peer address. */
   accept4(fd: number, flags: number): number;
   connect(fd: number, address: Uint8Array, length: number): number;
   sendmsg(fd: number, message: Uint8Array, flags: number): number;
@@ -42,10 +46,6 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
-
-  unlink(path: Uint8Array): number;
-  chmod(path: Uint8Array, mode: number): number;
-  statx(dirfd: number, path: Uint8Array, flags: number, mask: number, buffer: Uint8Array): number;
 
   epoll_create1(flags: number): number;
   epoll_ctl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
@@ -72,7 +72,7 @@ export interface EpollWatcher {
   readable(): Promise<void>;
 }
 
-/** What a runtime binding provides. */
+/** What a runtime binding provides once loaded. */
 export interface SeqpacketBackend {
   /** The libc bindings. */
   readonly libc: Libc;
@@ -84,12 +84,14 @@ export interface SeqpacketBackend {
   watch(epfd: number): EpollWatcher;
 }
 
-/** How a runtime file describes itself to the shared layer. */
-export interface SeqpacketRuntime {
+/** How a runtime's `seqpacket_ffi.ts` describes itself to the shared layer. */
+export interface SeqpacketPlatform {
   /** The operating system (`linux`, `darwin`, ...). */
   os(): string;
-  /** The CPU architecture in Deno's spelling (`x86_64`, `aarch64`). */
+  /** The CPU architecture, in the runtime's spelling (`x86_64` or `x64`, `aarch64` or `arm64`). */
   arch(): string;
-  /** Loads the FFI bindings; called once, on first use. */
-  load(): Promise<SeqpacketBackend>;
+  /** The runtime's socket-file operations, for listeners on a path. */
+  readonly files: SocketFileOps;
+  /** Loads the FFI bindings; called once, on first use, after the platform was checked. */
+  loadBackend(): Promise<SeqpacketBackend>;
 }

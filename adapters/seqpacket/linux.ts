@@ -1,6 +1,7 @@
 /**
  * Linux constants used by the seqpacket layer. Their values are the same on
- * x86_64 and aarch64 (both use the generic socket, fcntl and errno numbers).
+ * x86_64 and aarch64 (both use the generic socket and fcntl numbers); errno
+ * numbers are in `src/transport/errno.ts`.
  *
  * @module
  */
@@ -35,56 +36,7 @@ export const EPOLLOUT = 0x4;
 export const EPOLLERR = 0x8;
 export const EPOLLHUP = 0x10;
 export const EPOLLONESHOT = 0x40000000;
+/** poll(2). */
+export const POLLIN = 0x1;
 export const EFD_CLOEXEC = 0o2000000;
 export const EFD_NONBLOCK = 0o4000;
-
-/** statx(2). */
-export const AT_FDCWD = -100;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const STATX_TYPE = 0x1;
-export const STATX_INO = 0x100;
-export const S_IFMT = 0o170000;
-export const S_IFSOCK = 0o140000;
-
-/** The errno values this layer reacts to, by name. */
-export const Errno = {
-  EPERM: 1,
-  ENOENT: 2,
-  EINTR: 4,
-  EBADF: 9,
-  EAGAIN: 11,
-  ENOMEM: 12,
-  EACCES: 13,
-  ENOTDIR: 20,
-  EINVAL: 22,
-  ENFILE: 23,
-  EMFILE: 24,
-  EROFS: 30,
-  EPIPE: 32,
-  ENAMETOOLONG: 36,
-  ELOOP: 40,
-  ENOTSOCK: 88,
-  EMSGSIZE: 90,
-  EPROTOTYPE: 91,
-  EADDRINUSE: 98,
-  ECONNABORTED: 103,
-  ECONNRESET: 104,
-  ENOBUFS: 105,
-  ENOTCONN: 107,
-  ETOOMANYREFS: 109,
-  ECONNREFUSED: 111,
-} as const;
-
-const errnoNames = new Map<number, string>(
-  Object.entries(Errno).map(([name, value]) => [value, name]),
-);
-
-/**
- * Names an errno value.
- *
- * @param errno The value.
- * @returns Its symbolic name, or `errno N` for values this layer does not know.
- */
-export function errnoName(errno: number): string {
-  return errnoNames.get(errno) ?? `errno ${errno}`;
-}

@@ -1,66 +1,48 @@
 /**
- * The three public seqpacket functions, built once per runtime from its
- * {@link SeqpacketRuntime}. Checks the platform before anything touches FFI,
- * validates arguments, and loads the runtime's bindings on first use.
+ * The seqpacket operations of a runtime adapter, built once per runtime from
+ * its {@link SeqpacketPlatform}: checks the platform before anything touches
+ * FFI, loads the runtime's bindings on first use, and resolves the options'
+ * defaults. The options' ranges were checked where they entered (the public
+ * entry points); only what the system itself limits is checked here (see
+ * `SeqpacketSystem.prepare`).
  *
  * @module
  */
 
 import { UsageError } from "../../src/base/errors.ts";
-import type { Listener, PacketSocket } from "../../src/transport/types.ts";
-import {
-  DEFAULT_BACKLOG,
-  DEFAULT_MAX_FDS,
-  DEFAULT_MAX_PACKET_SIZE,
-  DEFAULT_MODE,
-  type SeqpacketAddress,
-  type SeqpacketListenOptions,
-  type SeqpacketOptions,
-} from "./types.ts";
-import type { SeqpacketRuntime } from "./libc.ts";
+import type { RuntimeAdapter, SeqpacketOptions } from "../../src/transport/runtime_adapter.ts";
+import { DEFAULT_SOCKET_MODE } from "../../src/transport/unix_listener.ts";
+import type { SeqpacketPlatform } from "./libc.ts";
 import { layoutFor, type StructLayout } from "./layout.ts";
-import { SCM_MAX_FD } from "./linux.ts";
 import { SeqpacketSystem, type SocketLimits } from "./system.ts";
-import { listen, type ListenerSettings } from "./listener.ts";
+import { listen } from "./listener.ts";
 import { connect, pair } from "./connect.ts";
 
-/** The functions each runtime file exports. */
-export interface SeqpacketApi {
-  /** See `listenSeqpacket` in the runtime files. */
-  listen(address: SeqpacketAddress, options?: SeqpacketListenOptions): Promise<Listener<PacketSocket>>;
-  /** See `connectSeqpacket` in the runtime files. */
-  connect(address: SeqpacketAddress, options?: SeqpacketOptions): Promise<PacketSocket>;
-  /** See `seqpacketPair` in the runtime files. */
-  pair(options?: SeqpacketOptions): Promise<[PacketSocket, PacketSocket]>;
-}
+/** The seqpacket operations of a runtime adapter. */
+export type SeqpacketOperations = Pick<RuntimeAdapter, "listenSeqpacket" | "connectSeqpacket" | "seqpacketPair">;
+
+/** Default `maxPacketSize`: 64 KiB, which fits in the kernel's default send buffer. */
+export const DEFAULT_MAX_PACKET_SIZE = 65536;
+
+/** Default `maxFds`. */
+export const DEFAULT_MAX_FDS = 16;
+
+/** Default `backlog` of a listener. */
+export const DEFAULT_BACKLOG = 128;
 
 /**
- * Builds the seqpacket functions of one runtime.
+ * Builds the seqpacket operations of one runtime.
  *
- * @param runtime How to query the platform and load the FFI bindings.
- * @returns The functions.
+ * @param platform How to query the platform and load the FFI bindings.
+ * @returns The operations; each throws `UsageError` `ERR_UNSUPPORTED_PLATFORM` off Linux on x86_64 or aarch64, before loading anything.
  */
-export function createSeqpacketApi(runtime: SeqpacketRuntime): SeqpacketApi {
-  let layout: StructLayout | undefined;
+export function createSeqpacketOperations(platform: SeqpacketPlatform): SeqpacketOperations {
   let system: Promise<SeqpacketSystem> | undefined;
 
-  function checkPlatform(): StructLayout {
-    if (layout !== undefined) return layout;
-    const os = runtime.os();
-    const arch = runtime.arch();
-    const found = layoutFor(arch);
-    if (os !== "linux" || found === undefined) {
-      throw new UsageError(
-        "ERR_UNSUPPORTED_PLATFORM",
-        `SOCK_SEQPACKET sockets are supported only on Linux (x86_64 or aarch64), found ${os} on ${arch}`,
-      );
-    }
-    return layout = found;
-  }
-
-  function load(found: StructLayout): Promise<SeqpacketSystem> {
+  function load(): Promise<SeqpacketSystem> {
     if (system === undefined) {
-      const loading = runtime.load().then((backend) => new SeqpacketSystem(backend, found));
+      const layout = checkPlatform(platform);
+      const loading = platform.loadBackend().then((backend) => new SeqpacketSystem(backend, layout, platform.files));
       loading.catch(() => {
         if (system === loading) system = undefined;
       });
@@ -70,53 +52,39 @@ export function createSeqpacketApi(runtime: SeqpacketRuntime): SeqpacketApi {
   }
 
   return {
-    async listen(address, options = {}) {
-      const found = checkPlatform();
-      checkAddress(address);
-      const settings: ListenerSettings = {
+    async listenSeqpacket(address, options) {
+      const settings = {
         ...limits(options),
-        mode: integerOption("mode", options.mode, DEFAULT_MODE, 0, 0o7777),
-        backlog: integerOption("backlog", options.backlog, DEFAULT_BACKLOG, 1, 65535),
+        mode: options.mode ?? DEFAULT_SOCKET_MODE,
+        backlog: options.backlog ?? DEFAULT_BACKLOG,
       };
-      return listen(await load(found), address, settings);
+      return listen(await load(), address, settings);
     },
-    async connect(address, options = {}) {
-      const found = checkPlatform();
-      checkAddress(address);
-      const socketLimits = limits(options);
-      return connect(await load(found), address, socketLimits);
+    async connectSeqpacket(address, options) {
+      return connect(await load(), address, limits(options));
     },
-    async pair(options = {}) {
-      const found = checkPlatform();
-      const socketLimits = limits(options);
-      return pair(await load(found), socketLimits);
+    async seqpacketPair(options) {
+      return pair(await load(), limits(options));
     },
   };
 }
 
-function checkAddress(address: SeqpacketAddress): void {
-  if (
-    typeof address !== "object" || address === null || typeof address.path !== "string" ||
-    typeof address.abstract !== "boolean"
-  ) {
-    throw new UsageError("ERR_INVALID_ADDRESS", "Expected a seqpacket address as { path: string, abstract: boolean }");
+function checkPlatform(platform: SeqpacketPlatform): StructLayout {
+  const os = platform.os();
+  const arch = platform.arch();
+  const layout = layoutFor(arch);
+  if (os !== "linux" || layout === undefined) {
+    throw new UsageError(
+      "ERR_UNSUPPORTED_PLATFORM",
+      `SOCK_SEQPACKET sockets are supported only on Linux (x86_64 or aarch64), found ${os} on ${arch}`,
+    );
   }
+  return layout;
 }
 
 function limits(options: SeqpacketOptions): SocketLimits {
   return {
-    maxPacketSize: integerOption("maxPacketSize", options.maxPacketSize, DEFAULT_MAX_PACKET_SIZE, 1, 0x7fffffff - 32),
-    maxFds: integerOption("maxFds", options.maxFds, DEFAULT_MAX_FDS, 0, SCM_MAX_FD),
+    maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+    maxFds: options.maxFds ?? DEFAULT_MAX_FDS,
   };
-}
-
-function integerOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(
-      "ERR_INVALID_ARGUMENT",
-      `Expected ${name} to be an integer from ${min} to ${max}, found ${value}`,
-    );
-  }
-  return value;
 }

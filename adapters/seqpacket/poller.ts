@@ -1,15 +1,11 @@
 /**
- * The process-wide readiness poller shared by every seqpacket socket.
- *
- * Sockets are non-blocking and every call is first tried on the JavaScript
- * thread; only after EAGAIN does a socket wait here. Each wait arms the
- * socket's descriptor in one epoll set with EPOLLONESHOT. The runtime's
- * {@link EpollWatcher} reports when the epoll descriptor itself becomes
- * readable (it is only watched while some operation waits); the poller then
- * collects the events with a zero-timeout epoll_wait on the JavaScript
- * thread and resolves the waiters, which retry their call. An eventfd in the
- * set lets the poller end an outstanding watch once nothing waits any more,
- * so no thread stays blocked and the process can exit.
+ * The process-wide readiness poller shared by every seqpacket socket: one
+ * epoll set in which each waiting socket is armed with EPOLLONESHOT, an
+ * eventfd that ends an outstanding watch once nothing waits, and the
+ * runtime's {@link EpollWatcher}, which reports off the JavaScript thread
+ * that the epoll descriptor became readable. The events are then collected
+ * with a zero-timeout epoll_wait and the waiters woken (see
+ * docs/ARCHITECTURE.md).
  *
  * @module
  */
@@ -17,6 +13,7 @@
 import type { EpollWatcher, Libc } from "./libc.ts";
 import type { StructLayout } from "./layout.ts";
 import { SystemCallError } from "./errors.ts";
+import { Errno } from "../../src/transport/errno.ts";
 import {
   EFD_CLOEXEC,
   EFD_NONBLOCK,
@@ -28,7 +25,6 @@ import {
   EPOLLHUP,
   EPOLLIN,
   EPOLLONESHOT,
-  Errno,
 } from "./linux.ts";
 
 /** One socket's membership in the poller. */

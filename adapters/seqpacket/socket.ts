@@ -11,10 +11,11 @@ import type { ConnectionInfo, Packet, PacketSocket } from "../../src/transport/t
 import type { Registration } from "./poller.ts";
 import type { SeqpacketSystem, SocketLimits } from "./system.ts";
 import { transferError } from "./errors.ts";
+import { AGAIN, RetryQueue } from "./retry_queue.ts";
+import { Errno } from "../../src/transport/errno.ts";
 import {
   EPOLLIN,
   EPOLLOUT,
-  Errno,
   MSG_CMSG_CLOEXEC,
   MSG_CTRUNC,
   MSG_DONTWAIT,
@@ -22,28 +23,6 @@ import {
   MSG_TRUNC,
   SHUT_RDWR,
 } from "./linux.ts";
-
-/** Result of a receive attempt that found nothing to read. */
-const AGAIN = Symbol("again");
-
-/**
- * How many receives in a row may complete without returning to the event
- * loop. A peer that keeps the socket readable would otherwise let a receive
- * loop run on microtasks alone and starve timers and other I/O.
- */
-const RECEIVE_BUDGET = 64;
-
-/** The same for sends: a sender whose peer keeps up would otherwise never yield. */
-const SEND_BUDGET = 64;
-
-/**
- * Lets timers and I/O run once. `setImmediate` (Deno, Bun and Node all have
- * it) instead of `setTimeout(0)`, which Node clamps to 1 ms.
- */
-function nextMacrotask(): Promise<void> {
-  const setImmediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
-  return new Promise((resolve) => setImmediate ? setImmediate(resolve) : setTimeout(resolve, 0));
-}
 
 /** A connected seqpacket socket. */
 export class SeqpacketSocket implements PacketSocket {
@@ -56,14 +35,10 @@ export class SeqpacketSocket implements PacketSocket {
   readonly #system: SeqpacketSystem;
   readonly #fd: number;
   readonly #registration: Registration;
+  readonly #sends: RetryQueue;
+  readonly #receives: RetryQueue;
   #closed = false;
   #ended = false;
-  #queuedSends = 0;
-  #sendTail: Promise<void> = Promise.resolve();
-  #queuedReceives = 0;
-  #receiveTail: Promise<unknown> = Promise.resolve();
-  #receiveBudget = RECEIVE_BUDGET;
-  #sendBudget = SEND_BUDGET;
 
   /**
    * Takes ownership of a connected, non-blocking socket. On failure the
@@ -86,7 +61,10 @@ export class SeqpacketSocket implements PacketSocket {
     this.#fd = fd;
     this.maxPacketSize = limits.maxPacketSize;
     this.maxFds = limits.maxFds;
-    this.#registration = system.poller.register(fd);
+    const registration = system.poller.register(fd);
+    this.#registration = registration;
+    this.#sends = new RetryQueue(() => registration.wait(EPOLLOUT));
+    this.#receives = new RetryQueue(() => registration.wait(EPOLLIN));
   }
 
   /**
@@ -100,60 +78,32 @@ export class SeqpacketSocket implements PacketSocket {
   send(data: Uint8Array, fds: readonly number[]): Promise<void> {
     const problem = this.#checkSend(data, fds);
     if (problem !== undefined) return Promise.reject(problem);
-    if (this.#closed) return Promise.reject(new ConnectionClosedError("The socket is closed"));
-    const yieldFirst = this.#sendBudget === 0;
-    let tried = false;
-    if (this.#queuedSends === 0 && !yieldFirst) {
-      this.#sendBudget--;
-      const result = this.#trySend(data, fds);
-      if (result === true) return Promise.resolve();
-      if (result instanceof Error) return Promise.reject(result);
-      tried = true;
-    }
-    return this.#sendLater(data.slice(), [...fds], tried, yieldFirst);
-  }
-
-  /**
-   * @param tried The datagram was just refused with EAGAIN: wait for EPOLLOUT first.
-   * @param yieldFirst The send budget is spent: let timers and I/O run first.
-   */
-  #sendLater(data: Uint8Array, fds: readonly number[], tried: boolean, yieldFirst: boolean): Promise<void> {
-    this.#queuedSends++;
-    const run = this.#sendTail.then(async () => {
-      if (yieldFirst) {
-        // Not EPOLLOUT: Unix sockets report it only below a quarter of the send buffer.
-        await nextMacrotask();
-        this.#sendBudget = SEND_BUDGET;
-      }
-      for (let skipTry = tried;; skipTry = false) {
+    let datagram = data;
+    let passed = fds;
+    return this.#sends.run(
+      () => {
         if (this.#closed) throw new ConnectionClosedError("The socket was closed before the datagram was sent");
-        if (!skipTry) {
-          const result = this.#trySend(data, fds);
-          if (result === true) return;
-          if (result instanceof Error) throw result;
-        }
-        await this.#registration.wait(EPOLLOUT);
-        this.#sendBudget = SEND_BUDGET;
-      }
-    }).finally(() => {
-      this.#queuedSends--;
-    });
-    this.#sendTail = run.catch(() => {});
-    return run;
+        return this.#trySend(datagram, passed);
+      },
+      () => {
+        datagram = data.slice();
+        passed = [...fds];
+      },
+    );
   }
 
-  /** @returns true once sent, false on EAGAIN, or the error to throw. */
-  #trySend(data: Uint8Array, fds: readonly number[]): boolean | Error {
+  /** Sends now, or returns {@link AGAIN}; throws what the send failed with. */
+  #trySend(data: Uint8Array, fds: readonly number[]): void | typeof AGAIN {
     for (;;) {
       const sent = this.#system.buffer.send(this.#fd, data, fds, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (sent >= 0) return true;
+      if (sent >= 0) return;
       const errno = -sent;
       if (errno === Errno.EINTR) continue;
-      if (errno === Errno.EAGAIN) return false;
+      if (errno === Errno.EAGAIN) return AGAIN;
       if (errno === Errno.EMSGSIZE) {
-        return new UsageError("ERR_MESSAGE_TOO_LARGE", `The system refused a datagram of ${data.length} bytes`);
+        throw new UsageError("ERR_MESSAGE_TOO_LARGE", `The system refused a datagram of ${data.length} bytes`);
       }
-      return transferError("sendmsg", errno);
+      throw transferError("sendmsg", errno);
     }
   }
 
@@ -198,37 +148,11 @@ export class SeqpacketSocket implements PacketSocket {
    * @throws {ConnectionClosedError} if the peer reset the connection.
    */
   receive(): Promise<Packet | null> {
-    if (this.#closed || this.#ended) return Promise.resolve(null);
-    if (this.#queuedReceives > 0) return this.#receiveLater(false);
-    if (this.#receiveBudget === 0) return this.#receiveLater(true);
-    this.#receiveBudget--;
-    const result = this.#tryReceive();
-    if (result === AGAIN) return this.#receiveLater(true);
-    return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+    return this.#receives.run(() => this.#closed || this.#ended ? null : this.#tryReceive());
   }
 
-  /** @param waitFirst Wait for readiness before the first attempt. */
-  #receiveLater(waitFirst: boolean): Promise<Packet | null> {
-    this.#queuedReceives++;
-    const run = this.#receiveTail.then(async () => {
-      for (let skipTry = waitFirst;; skipTry = false) {
-        if (this.#closed || this.#ended) return null;
-        if (!skipTry) {
-          const result = this.#tryReceive();
-          if (result instanceof Error) throw result;
-          if (result !== AGAIN) return result;
-        }
-        await this.#registration.wait(EPOLLIN);
-        this.#receiveBudget = RECEIVE_BUDGET;
-      }
-    }).finally(() => {
-      this.#queuedReceives--;
-    });
-    this.#receiveTail = run.catch(() => {});
-    return run;
-  }
-
-  #tryReceive(): Packet | null | typeof AGAIN | Error {
+  /** Receives now, or returns {@link AGAIN}; throws what the receive failed with. */
+  #tryReceive(): Packet | null | typeof AGAIN {
     const buffer = this.#system.buffer;
     let length: number;
     for (;;) {
@@ -237,7 +161,7 @@ export class SeqpacketSocket implements PacketSocket {
     }
     if (length < 0) {
       if (length === -Errno.EAGAIN) return AGAIN;
-      return transferError("recvmsg", -length);
+      throw transferError("recvmsg", -length);
     }
     const flags = buffer.receivedFlags();
     const fds = buffer.receivedFds();
@@ -252,7 +176,7 @@ export class SeqpacketSocket implements PacketSocket {
       const what = (flags & MSG_TRUNC) !== 0
         ? `a datagram larger than the ${this.maxPacketSize}-byte limit`
         : `a datagram with more than ${this.maxFds} file descriptors`;
-      return new ProtocolError("ERR_TRUNCATED", `Received ${what}; it was truncated and discarded`);
+      throw new ProtocolError("ERR_TRUNCATED", `Received ${what}; it was truncated and discarded`);
     }
     const handles: FdHandle[] = fds.map((fd) => createFdHandle(fd, this.#system.closeFd));
     return { data: buffer.receivedData(length), fds: handles };

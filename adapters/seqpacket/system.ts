@@ -1,12 +1,14 @@
 /**
  * Per-process state of the seqpacket layer (libc bindings, poller, message
- * buffers) and the socket set-up steps every kind of socket shares.
+ * buffers, the runtime's file operations) and the socket set-up steps every
+ * kind of socket shares.
  *
  * @module
  */
 
 import { UsageError } from "../../src/base/errors.ts";
 import type { PeerCredentials } from "../../src/transport/types.ts";
+import type { SocketFileOps } from "../../src/transport/unix_listener.ts";
 import type { Libc, SeqpacketBackend } from "./libc.ts";
 import { type StructLayout, UCRED_SIZE } from "./layout.ts";
 import { EpollPoller } from "./poller.ts";
@@ -33,16 +35,20 @@ export class SeqpacketSystem {
   readonly poller: EpollPoller;
   /** The msghdr buffers. */
   readonly buffer: MessageBuffer;
+  /** The runtime's socket-file operations. */
+  readonly files: SocketFileOps;
   /** Closes a descriptor; the close function given to received descriptors. */
   readonly closeFd: (fd: number) => void;
 
   /**
    * @param backend The runtime binding.
    * @param layout The architecture's struct layout.
+   * @param files The runtime's socket-file operations.
    */
-  constructor(backend: SeqpacketBackend, layout: StructLayout) {
+  constructor(backend: SeqpacketBackend, layout: StructLayout, files: SocketFileOps) {
     const libc = backend.libc;
     this.libc = libc;
+    this.files = files;
     this.poller = new EpollPoller(libc, layout, (epfd) => backend.watch(epfd));
     this.buffer = new MessageBuffer(libc);
     this.closeFd = (fd) => {

@@ -15,7 +15,7 @@ import type { Listener, MessageTransport } from "../transport/types.ts";
 
 /** Options for connecting a transport (no RPC layer). */
 export interface TransportOptions extends SeqpacketOptions {
-  /** Largest message (header + body) on stream sockets. Default 16 MiB. */
+  /** Largest message (header + body) on stream sockets: an integer from 12 to 2^32 − 1. Default 16 MiB. */
   maxMessageSize?: number;
 }
 

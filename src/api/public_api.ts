@@ -29,8 +29,10 @@ export {
   PeerlinkError,
   type PeerlinkErrorOptions,
   ProtocolError,
+  type ProtocolErrorCode,
   RemoteError,
   RpcError,
   TimeoutError,
   UsageError,
+  type UsageErrorCode,
 } from "../base/errors.ts";

@@ -5,33 +5,42 @@
  * @module
  */
 
-/** Every stable error code peerlink itself produces. */
-export type ErrorCode =
+/** The codes of a {@link ProtocolError}: which rule of the protocol the peer broke. */
+export type ProtocolErrorCode =
   | "ERR_FRAME_TOO_SMALL"
   | "ERR_FRAME_TOO_LARGE"
   | "ERR_INVALID_MESSAGE_TYPE"
   | "ERR_DECODE"
-  | "ERR_ENCODE"
   | "ERR_UNKNOWN_REQUEST"
   | "ERR_DUPLICATE_REQUEST"
   | "ERR_TRUNCATED"
-  | "ERR_HANDSHAKE"
-  | "ERR_CONNECTION_CLOSED"
-  | "ERR_CONNECTION_FAILED"
-  | "ERR_TIMEOUT"
-  | "ERR_CANCELLED"
-  | "ERR_MESSAGE_TOO_LARGE"
-  | "ERR_FDS_NOT_SUPPORTED"
-  | "ERR_TOO_MANY_FDS"
+  | "ERR_HANDSHAKE";
+
+/** The codes of a {@link UsageError}: what was refused locally, before anything was sent. */
+export type UsageErrorCode =
   | "ERR_INVALID_ADDRESS"
   | "ERR_ADDRESS_IN_USE"
+  | "ERR_PERMISSION_DENIED"
   | "ERR_PATH_TOO_LONG"
   | "ERR_UNSUPPORTED_PLATFORM"
   | "ERR_INVALID_ARGUMENT"
+  | "ERR_MESSAGE_TOO_LARGE"
+  | "ERR_ENCODE"
+  | "ERR_FDS_NOT_SUPPORTED"
+  | "ERR_TOO_MANY_FDS"
+  | "ERR_CONNECTION_FAILED"
+  | "ERR_CLOSED";
+
+/** Every stable error code peerlink itself produces. */
+export type ErrorCode =
+  | ProtocolErrorCode
+  | UsageErrorCode
+  | "ERR_CONNECTION_CLOSED"
+  | "ERR_TIMEOUT"
+  | "ERR_CANCELLED"
   | "ERR_METHOD_NOT_FOUND"
   | "ERR_HANDLER_FAILED"
-  | "ERR_REMOTE"
-  | "ERR_CLOSED";
+  | "ERR_REMOTE";
 
 /** Options accepted by every peerlink error constructor. */
 export interface PeerlinkErrorOptions {
@@ -76,19 +85,7 @@ export class ProtocolError extends PeerlinkError {
    * @param message Human-readable description.
    * @param options Optional cause.
    */
-  constructor(
-    code:
-      | "ERR_FRAME_TOO_SMALL"
-      | "ERR_FRAME_TOO_LARGE"
-      | "ERR_INVALID_MESSAGE_TYPE"
-      | "ERR_DECODE"
-      | "ERR_UNKNOWN_REQUEST"
-      | "ERR_DUPLICATE_REQUEST"
-      | "ERR_TRUNCATED"
-      | "ERR_HANDSHAKE",
-    message: string,
-    options?: PeerlinkErrorOptions,
-  ) {
+  constructor(code: ProtocolErrorCode, message: string, options?: PeerlinkErrorOptions) {
     super(code, message, options);
   }
 }
@@ -190,22 +187,7 @@ export class UsageError extends PeerlinkError {
    * @param message Human-readable description.
    * @param options Optional cause.
    */
-  constructor(
-    code:
-      | "ERR_INVALID_ADDRESS"
-      | "ERR_ADDRESS_IN_USE"
-      | "ERR_PATH_TOO_LONG"
-      | "ERR_UNSUPPORTED_PLATFORM"
-      | "ERR_INVALID_ARGUMENT"
-      | "ERR_MESSAGE_TOO_LARGE"
-      | "ERR_ENCODE"
-      | "ERR_FDS_NOT_SUPPORTED"
-      | "ERR_TOO_MANY_FDS"
-      | "ERR_CONNECTION_FAILED"
-      | "ERR_CLOSED",
-    message: string,
-    options?: PeerlinkErrorOptions,
-  ) {
+  constructor(code: UsageErrorCode, message: string, options?: PeerlinkErrorOptions) {
     super(code, message, options);
   }
 }

@@ -15,13 +15,14 @@ import { integerFrom, type OptionRules } from "../base/check_option.ts";
 export interface FlowOptions {
   /**
    * Requests from the peer handled at once; later ones wait, in arrival
-   * order, until a handler finishes. Default 1024.
+   * order, until a handler finishes. An integer from 1 to 2^32 − 1; default 1024.
    */
   maxConcurrentRequests?: number;
   /**
    * Bytes received and not yet consumed (waiting requests, stream items,
    * client items); above it the connection is not read until consumers
-   * catch up to half of it. Default 64 MiB.
+   * catch up to half of it. An integer from 0 (one message at a time) to
+   * 2^53 − 1; default 64 MiB.
    */
   maxBufferedBytes?: number;
 }

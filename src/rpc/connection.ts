@@ -29,7 +29,7 @@ const MAX_TIMEOUT = 0x7fffffff;
 export interface RpcConnectionOptions extends FlowOptions {
   /** Body codec; default CBOR. Both ends must use the same. */
   codec?: Codec;
-  /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
+  /** Explicit method name → service id mapping (fizyr interop), ids from −2^31 to 2^31 − 1; other names are hashed. */
   serviceIds?: Readonly<Record<string, number>>;
   /** Handlers this side offers to the peer. */
   handlers?: Service;

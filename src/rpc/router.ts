@@ -39,7 +39,7 @@ export type Notifications = { [name: string]: NotificationListener };
 
 /** What a {@link Router} is built from: the options that name methods and listeners. */
 export interface RouterOptions {
-  /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
+  /** Explicit method name → service id mapping (fizyr interop), ids from −2^31 to 2^31 − 1; other names are hashed. */
   serviceIds?: Readonly<Record<string, number>>;
   /** Method handlers to register. */
   handlers?: Service;

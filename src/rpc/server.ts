@@ -31,7 +31,7 @@ export interface RpcServerOptions<S extends Service = Service> extends FlowOptio
    * with `server.router.onNotify()`.
    */
   notifications?: Notifications;
-  /** Explicit method name → service id mapping (fizyr interop); other names are hashed. */
+  /** Explicit method name → service id mapping (fizyr interop), ids from −2^31 to 2^31 − 1; other names are hashed. */
   serviceIds?: Readonly<Record<string, number>>;
   /** Body codec; default CBOR. */
   codec?: Codec;

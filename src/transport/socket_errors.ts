@@ -1,71 +1,130 @@
 /**
- * Maps the errno-style codes of socket errors to peerlink's typed errors, so
- * every adapter reports the same failure the same way.
+ * One mapping from socket failures to peerlink's typed errors, used by the
+ * stream adapters of every runtime and by the seqpacket layer, so that a
+ * condition gets the same `code` on `unix:` and `seqpacket:` everywhere.
+ *
+ * Runtime errors are first reduced to an errno name: Node and Bun put it in
+ * `error.code` (`"ENOENT"`); Deno 2.9 does the same on its `Deno.errors.*`
+ * classes (`NotFound`, `AddrInUse`, `ConnectionRefused`, ...) but throws a
+ * plain `Error` whose message ends in "(os error 91)" for errnos without a
+ * class, such as EPROTOTYPE; the seqpacket layer's `SystemCallError`
+ * carries the name of the numeric errno its FFI call left.
+ *
+ * | when | errno | code |
+ * |---|---|---|
+ * | listen | `EADDRINUSE` | `ERR_ADDRESS_IN_USE` |
+ * | listen | `ENOENT`, `ENOTDIR` (no such directory) | `ERR_INVALID_ADDRESS` |
+ * | listen | `EACCES`, `EPERM`, `EROFS` | `ERR_PERMISSION_DENIED` |
+ * | listen | anything else (`EMFILE`, `ENOBUFS`, ...) | `ERR_CONNECTION_FAILED` |
+ * | connect | any (`ENOENT`, `ECONNREFUSED`, `EACCES`, `EPROTOTYPE`, `EAGAIN`, ...) | `ERR_CONNECTION_FAILED` |
+ *
+ * A failed connect is always `ERR_CONNECTION_FAILED`: a client can only
+ * retry or give up, and the message says why. A failed listen keeps the
+ * code of the one socket-setup failure there is no more specific code for.
  *
  * @module
  */
 
 import { UsageError } from "../base/errors.ts";
+import { errnoName } from "./errno.ts";
 
 /**
- * The typed error for a failed `listen`.
+ * The errno name of a runtime's socket or file error.
  *
- * @param cause The runtime's error (its `code` is read, e.g. `EADDRINUSE`).
- * @param address The address in peerlink syntax.
- * @returns The error to throw.
+ * @param error What the runtime threw.
+ * @returns A name such as `ENOENT`, or `undefined` if the error carries none.
+ *
+ * @example
+ * ```ts
+ * import { errnoOf } from "./socket_errors.ts";
+ * console.assert(errnoOf(Object.assign(new Error("gone"), { code: "ENOENT" })) === "ENOENT");
+ * ```
  */
-export function listenError(cause: unknown, address: string): UsageError {
-  const code = errnoCode(cause);
-  if (code === "EADDRINUSE" || code === "AddrInUse") {
-    return new UsageError("ERR_ADDRESS_IN_USE", `Cannot listen on ${address}: the address is in use`, { cause });
-  }
-  if (code === "EACCES" || code === "PermissionDenied") {
-    return new UsageError("ERR_CONNECTION_FAILED", `Cannot listen on ${address}: permission denied`, { cause });
-  }
-  if (code === "ENOENT" || code === "NotFound") {
-    return new UsageError("ERR_CONNECTION_FAILED", `Cannot listen on ${address}: the directory does not exist`, { cause });
-  }
-  return new UsageError("ERR_CONNECTION_FAILED", `Cannot listen on ${address}: ${messageOf(cause)}`, { cause });
+export function errnoOf(error: unknown): string | undefined {
+  if (error === null || typeof error !== "object") return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) return code;
+  const osError = error instanceof Error ? /\(os error (\d+)\)$/.exec(error.message) : null;
+  return osError === null ? undefined : errnoName(Number(osError[1]));
 }
 
 /**
- * The typed error for a failed `connect`.
+ * Waits for a file operation, treating a missing file as a result.
  *
- * @param cause The runtime's error.
- * @param address The address in peerlink syntax.
- * @returns The error to throw.
+ * @param operation The runtime's promise.
+ * @returns Its value, or `null` if it rejected with `ENOENT`.
+ * @throws what the operation threw, for any other error.
  */
-export function connectError(cause: unknown, address: string): UsageError {
-  const code = errnoCode(cause);
-  const reason = code === "ENOENT" || code === "NotFound"
-    ? "no socket exists there"
-    : code === "ECONNREFUSED" || code === "ConnectionRefused"
-    ? "nobody accepts connections there"
-    : code === "EACCES" || code === "PermissionDenied"
-    ? "permission denied"
-    : messageOf(cause);
-  return new UsageError("ERR_CONNECTION_FAILED", `Cannot connect to ${address}: ${reason}`, { cause });
+export async function unlessMissing<T>(operation: Promise<T>): Promise<T | null> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return null;
+    throw error;
+  }
 }
 
 /**
  * Whether a connect failed because nobody listens on the socket.
  *
- * @param error The runtime's error.
+ * @param error What the runtime threw.
  * @returns True for `ECONNREFUSED`.
  */
 export function isConnectionRefused(error: unknown): boolean {
-  const code = errnoCode(error);
-  return code === "ECONNREFUSED" || code === "ConnectionRefused";
+  return errnoOf(error) === "ECONNREFUSED";
 }
 
-function errnoCode(error: unknown): string | undefined {
-  if (error === null || typeof error !== "object") return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") return code;
-  const name = (error as { name?: unknown }).name;
-  return typeof name === "string" ? name : undefined;
+/**
+ * The typed error for a listener that could not be set up.
+ *
+ * @param cause What the runtime threw while binding, listening or preparing the socket file.
+ * @param address The address in peerlink syntax.
+ * @returns The error to throw; `cause` is attached.
+ */
+export function listenError(cause: unknown, address: string): UsageError {
+  const errno = errnoOf(cause);
+  const prefix = `Cannot listen on ${address}`;
+  switch (errno) {
+    case "EADDRINUSE":
+      return new UsageError("ERR_ADDRESS_IN_USE", `${prefix}: the address is in use`, { cause });
+    case "ENOENT":
+      return new UsageError("ERR_INVALID_ADDRESS", `${prefix}: the directory does not exist`, { cause });
+    case "ENOTDIR":
+      return new UsageError("ERR_INVALID_ADDRESS", `${prefix}: a parent of the path is not a directory`, { cause });
+    case "EACCES":
+    case "EPERM":
+      return new UsageError("ERR_PERMISSION_DENIED", `${prefix}: permission denied (${errno})`, { cause });
+    case "EROFS":
+      return new UsageError("ERR_PERMISSION_DENIED", `${prefix}: the file system is read-only`, { cause });
+    default:
+      return new UsageError("ERR_CONNECTION_FAILED", `${prefix}: ${describe(cause, errno)}`, { cause });
+  }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+const CONNECT_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: "no socket exists there",
+  ENOTDIR: "no socket exists there",
+  ECONNREFUSED: "nobody accepts connections there",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EPROTOTYPE: "the socket there is of another type (stream and seqpacket do not mix)",
+  EAGAIN: "the listener's backlog stayed full",
+};
+
+/**
+ * The typed error for a connect that failed.
+ *
+ * @param cause What the runtime threw.
+ * @param address The address in peerlink syntax.
+ * @returns A {@link UsageError} `ERR_CONNECTION_FAILED` whose message says why; `cause` is attached.
+ */
+export function connectError(cause: unknown, address: string): UsageError {
+  const errno = errnoOf(cause);
+  const reason = (errno === undefined ? undefined : CONNECT_REASONS[errno]) ?? describe(cause, errno);
+  return new UsageError("ERR_CONNECTION_FAILED", `Cannot connect to ${address}: ${reason}`, { cause });
+}
+
+function describe(error: unknown, errno: string | undefined): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return errno === undefined || message.includes(errno) ? message : `${message} (${errno})`;
 }

@@ -136,6 +136,9 @@ export interface Listener<T> {
    * @returns The connection, or `null` once the listener is closed.
    */
   accept(): Promise<T | null>;
-  /** Stops listening and removes the socket file, if any. Safe to call more than once. */
+  /**
+   * Stops listening and removes the socket file, if any, while it is still
+   * the file this listener created. Safe to call more than once.
+   */
   close(): Promise<void>;
 }

@@ -1,0 +1,170 @@
+/**
+ * Bun's sockets (`Bun.listen` / `Bun.connect` callbacks) as
+ * {@link ByteStream}s, and the client side: `Bun.connect` to a Unix stream
+ * socket.
+ *
+ * @module
+ */
+
+import { formatAddress, type SocketAddress, socketPathOf } from "../../src/transport/address.ts";
+import { ChunkQueue } from "../../src/transport/chunk_queue.ts";
+import { connectError, isConnectionRefused } from "../../src/transport/socket_errors.ts";
+import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
+import { bunGlobal, type BunSocket, type BunSocketHandler } from "./bun_api.ts";
+import { isListeningOnLinux } from "../node_fs.ts";
+
+/** Per-socket state: the stream object once the socket opened. */
+export interface SocketState {
+  /** The stream, set by the `open` handler. */
+  stream?: BunSocketStream;
+}
+
+/**
+ * A Bun socket as a {@link ByteStream}. Bun's `write` takes what the kernel
+ * accepts and returns the count; the rest waits for `drain`, so nothing is
+ * buffered beyond the chunk being written.
+ */
+export class BunSocketStream implements ByteStream {
+  /** Information about the connection. */
+  readonly info: ConnectionInfo;
+  readonly #socket: BunSocket<SocketState>;
+  readonly #chunks: ChunkQueue;
+  #drained: (() => void) | undefined;
+  #isClosed = false;
+  #closed!: () => void;
+  readonly #closedPromise: Promise<void>;
+
+  /**
+   * Wraps an open socket; the stream owns it from now on.
+   *
+   * @param socket The socket.
+   * @param info What is known about it.
+   */
+  constructor(socket: BunSocket<SocketState>, info: ConnectionInfo) {
+    this.info = info;
+    this.#socket = socket;
+    this.#chunks = new ChunkQueue({ pause: () => socket.pause(), resume: () => socket.resume() });
+    this.#closedPromise = new Promise((resolve) => (this.#closed = resolve));
+  }
+
+  /**
+   * Called by the `data` handler.
+   *
+   * @param data The received bytes.
+   */
+  onData(data: Uint8Array): void {
+    // Copy: the runtime may reuse the buffer it handed to the callback.
+    this.#chunks.push(data.slice());
+  }
+
+  /** Called by the `drain` handler. */
+  onDrain(): void {
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.();
+  }
+
+  /** Called by the `end` handler. */
+  onEnd(): void {
+    this.#chunks.end();
+  }
+
+  /** Called by the `close` handler. */
+  onClose(): void {
+    this.#isClosed = true;
+    this.#chunks.end();
+    this.onDrain();
+    this.#closed();
+  }
+
+  /**
+   * Reads the next chunk.
+   *
+   * @returns The bytes, or `null` once the peer closed its side.
+   */
+  read(): Promise<Uint8Array | null> {
+    return this.#chunks.read();
+  }
+
+  /**
+   * Writes all of `chunk`, waiting for `drain` whenever the kernel takes only part.
+   *
+   * @param chunk The bytes.
+   */
+  async write(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#isClosed) throw new Error("The socket is closed");
+      const written = this.#socket.write(chunk, offset, chunk.length - offset);
+      if (written < 0) throw new Error("The socket is closed");
+      offset += written;
+      if (offset < chunk.length) await new Promise<void>((resolve) => (this.#drained = resolve));
+    }
+  }
+
+  /** Closes the socket and waits until it is closed. */
+  async close(): Promise<void> {
+    if (!this.#isClosed) this.#socket.terminate();
+    await this.#closedPromise;
+  }
+}
+
+/**
+ * The socket handlers that feed a socket's {@link BunSocketStream}.
+ *
+ * @param onOpen Creates the stream of a socket that opened.
+ * @returns The handlers for `Bun.listen` or `Bun.connect`.
+ */
+export function streamHandlers(onOpen: (socket: BunSocket<SocketState>) => void): BunSocketHandler<SocketState> {
+  return {
+    binaryType: "uint8array",
+    open: onOpen,
+    data: (socket, data) => socket.data.stream?.onData(data),
+    drain: (socket) => socket.data.stream?.onDrain(),
+    end: (socket) => socket.data.stream?.onEnd(),
+    close: (socket) => socket.data.stream?.onClose(),
+    error: () => {},
+  };
+}
+
+/**
+ * Tells a refused connection from a live socket of another type. Bun reports
+ * every failed Unix connect as ECONNREFUSED, even EPROTOTYPE from a live
+ * seqpacket socket, so the kernel's table of listening sockets is asked too.
+ *
+ * @param error What `Bun.connect` threw.
+ * @param path The socket file.
+ * @returns True only if nobody listens at `path`.
+ */
+export async function isRefusedByNobody(error: unknown, path: string): Promise<boolean> {
+  return isConnectionRefused(error) && !(await isListeningOnLinux(path));
+}
+
+/**
+ * Connects to a Unix stream socket.
+ *
+ * @param address A path or abstract address.
+ * @returns The connection.
+ * @throws {UsageError} `ERR_CONNECTION_FAILED` (see `socket_errors.ts`).
+ */
+export async function connectBunStream(address: SocketAddress): Promise<ByteStream> {
+  const shown = formatAddress(address);
+  const state: SocketState = {};
+  try {
+    await bunGlobal().connect<SocketState>({
+      unix: socketPathOf(address),
+      data: state,
+      socket: streamHandlers((socket) => {
+        state.stream = new BunSocketStream(socket, { transport: "unix", remoteAddress: shown });
+      }),
+    });
+    return state.stream!;
+  } catch (error) {
+    // Bun reports EPROTOTYPE as ECONNREFUSED too: name the real reason when a socket listens there.
+    const otherType = !address.abstract && isConnectionRefused(error) && (await isListeningOnLinux(address.path));
+    throw connectError(
+      otherType ? Object.assign(new Error("Bun: connection refused", { cause: error }), { code: "EPROTOTYPE" }) : error,
+      shown,
+    );
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The one table of libc functions the seqpacket layer calls, with the C
+ * types of their arguments and results, and the {@link Libc} built from a
+ * runtime's bindings of it. Each runtime maps the C types to its own FFI's
+ * spelling (Deno's `dlopen` types, `bun:ffi` types, koffi prototypes) and
+ * binds every function of the table; nothing else lists them.
+ *
+ * @module
+ */
+
+import type { Libc, NativeMemory } from "./libc.ts";
+
+/** The C types used: `int`, `uint32_t`, `ssize_t`, `size_t` and pointers. */
+export type CType = "int" | "uint32" | "ssize" | "size" | "pointer";
+
+/** Argument and result types of one function. */
+export interface Signature {
+  /** Argument types, in order. */
+  readonly args: readonly CType[];
+  /** Result type. */
+  readonly result: CType;
+}
+
+/** The name of a libc function behind {@link Libc}. */
+export type LibcFunctionName = Exclude<keyof Libc, "errno" | "allocate">;
+
+/** Every libc function behind {@link Libc}. */
+export const LIBC_FUNCTIONS: Readonly<Record<LibcFunctionName, Signature>> = {
+  socket: { args: ["int", "int", "int"], result: "int" },
+  socketpair: { args: ["int", "int", "int", "pointer"], result: "int" },
+  bind: { args: ["int", "pointer", "uint32"], result: "int" },
+  listen: { args: ["int", "int"], result: "int" },
+  accept4: { args: ["int", "pointer", "pointer", "int"], result: "int" },
+  connect: { args: ["int", "pointer", "uint32"], result: "int" },
+  sendmsg: { args: ["int", "pointer", "int"], result: "ssize" },
+  recvmsg: { args: ["int", "pointer", "int"], result: "ssize" },
+  getsockopt: { args: ["int", "int", "int", "pointer", "pointer"], result: "int" },
+  setsockopt: { args: ["int", "int", "int", "pointer", "uint32"], result: "int" },
+  shutdown: { args: ["int", "int"], result: "int" },
+  close: { args: ["int"], result: "int" },
+  epoll_create1: { args: ["int"], result: "int" },
+  epoll_ctl: { args: ["int", "int", "int", "pointer"], result: "int" },
+  epoll_wait: { args: ["int", "pointer", "int", "int"], result: "int" },
+  eventfd: { args: ["uint32", "int"], result: "int" },
+  read: { args: ["int", "pointer", "size"], result: "ssize" },
+  write: { args: ["int", "pointer", "size"], result: "ssize" },
+};
+
+/** `__errno_location()`, for runtimes that read errno through memory (Deno and Bun). */
+const ERRNO_LOCATION: Signature = { args: [], result: "pointer" };
+
+/** `poll(2)`, which the Deno and Bun watchers call off the JavaScript thread. */
+export const POLL: Signature = { args: ["pointer", "size", "int"], result: "int" };
+
+/**
+ * Describes every function a runtime binds, in its FFI's terms: the
+ * functions of {@link LIBC_FUNCTIONS} and `__errno_location`.
+ *
+ * @param translate Describes one function for the FFI.
+ * @returns The descriptions by function name.
+ *
+ * @example
+ * ```ts
+ * import { libcSymbols } from "./libc_functions.ts";
+ * const arities = libcSymbols((signature) => signature.args.length);
+ * console.assert(arities.close === 1 && arities.__errno_location === 0);
+ * ```
+ */
+export function libcSymbols<T>(
+  translate: (signature: Signature, name: LibcFunctionName | "__errno_location") => T,
+): Record<LibcFunctionName | "__errno_location", T> {
+  return mapSignatures({ ...LIBC_FUNCTIONS, __errno_location: ERRNO_LOCATION }, translate);
+}
+
+function mapSignatures<Name extends string, T>(
+  table: Readonly<Record<Name, Signature>>,
+  translate: (signature: Signature, name: Name) => T,
+): Record<Name, T> {
+  const entries = Object.entries(table) as [Name, Signature][];
+  return Object.fromEntries(entries.map(([name, signature]) => [name, translate(signature, name)])) as Record<Name, T>;
+}
+
+/** A bound FFI function; 64-bit results may come back as `bigint`. */
+export type NativeFunction = (...args: unknown[]) => unknown;
+
+/**
+ * Builds the {@link Libc} of a runtime from its bindings of {@link LIBC_FUNCTIONS}.
+ *
+ * @param functions Every function of the table, bound by the runtime's FFI.
+ * @param memory The runtime's errno and stable memory.
+ * @returns The bindings the seqpacket layer calls.
+ */
+export function createLibc(
+  functions: Readonly<Record<LibcFunctionName, NativeFunction>>,
+  memory: { errno(): number; allocate(size: number): NativeMemory },
+): Libc {
+  const calls = mapSignatures(LIBC_FUNCTIONS, (signature, name) => {
+    const call = functions[name];
+    return signature.result === "ssize" ? (...args: unknown[]) => Number(call(...args)) : call;
+  });
+  const accept4 = functions.accept4;
+  return {
+    ...(calls as unknown as Libc),
+    accept4: (fd, flags) => accept4(fd, null, null, flags) as number,
+    errno: memory.errno,
+    allocate: memory.allocate,
+  };
+}
