@@ -23,7 +23,7 @@
  * @module
  */
 
-import { type BoundApi, bindRuntime, type ConnectFunction, type ListenFunction } from "./src/api/bind_runtime.ts";
+import { bindRuntime, type BoundApi, type ConnectFunction, type ListenFunction } from "./src/api/bind_runtime.ts";
 import { loadRuntimeAdapter } from "./adapters/detect.ts";
 
 export * from "./src/api/public_api.ts";

@@ -19,8 +19,8 @@
  */
 
 import {
-  type BoundApi,
   bindRuntime,
+  type BoundApi,
   type ConnectTransportFunction,
   type ListenTransportFunction,
   type TransportPairFunction,

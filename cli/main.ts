@@ -78,7 +78,9 @@ async function main(args: string[]): Promise<number> {
     await serve(address);
     return 0;
   }
-  if ((command === "call" || command === "stream") && address !== undefined && method !== undefined && extra.length === 0) {
+  if (
+    (command === "call" || command === "stream") && address !== undefined && method !== undefined && extra.length === 0
+  ) {
     await call(address, method, parseParams(params), command === "stream");
     return 0;
   }

@@ -18,7 +18,10 @@ const dir = mkdtempSync(join(tmpdir(), "peerlink-demo-"));
 const address = `unix:${join(dir, "demo.sock")}`;
 
 const say = (text: string): void => console.log(`\n\u001b[1m▶ ${text}\u001b[0m`);
-const indent = (text: string, prefix: string): string => (text ? `${text.replace(/\n$/, "").replace(/^/gm, prefix)}\n` : "");
+const indent = (
+  text: string,
+  prefix: string,
+): string => (text ? `${text.replace(/\n$/, "").replace(/^/gm, prefix)}\n` : "");
 
 function waitForLine(child: ChildProcess, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -33,8 +36,12 @@ function waitForLine(child: ChildProcess, text: string): Promise<void> {
 }
 
 function cli(runtime: "bun" | "node", ...args: string[]): void {
-  const command = runtime === "bun" ? [bin("bun"), join(root, "cli", "main.ts")] : [bin("node"), "--no-warnings", join(root, "cli", "main.ts")];
-  console.log(`  $ ${runtime} cli.ts ${args.map((a) => (a.includes(" ") || a.includes("[") ? `'${a}'` : a)).join(" ")}`);
+  const command = runtime === "bun"
+    ? [bin("bun"), join(root, "cli", "main.ts")]
+    : [bin("node"), "--no-warnings", join(root, "cli", "main.ts")];
+  console.log(
+    `  $ ${runtime} cli.ts ${args.map((a) => (a.includes(" ") || a.includes("[") ? `'${a}'` : a)).join(" ")}`,
+  );
   const result = spawnSync(command[0]!, [...command.slice(1), ...args], { encoding: "utf8" });
   process.stdout.write(indent(result.stdout, "    "));
   process.stdout.write(indent(result.stderr, "    "));
@@ -42,7 +49,9 @@ function cli(runtime: "bun" | "node", ...args: string[]): void {
 }
 
 say(`Starting a peerlink server in Deno on ${address}`);
-const server = spawn(bin("deno"), ["run", "-A", join(root, "cli", "main.ts"), "serve", address], { stdio: ["ignore", "pipe", "inherit"] });
+const server = spawn(bin("deno"), ["run", "-A", join(root, "cli", "main.ts"), "serve", address], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
 try {
   await waitForLine(server, "serving");
   for (const runtime of ["bun", "node"] as const) {

@@ -16,7 +16,10 @@ describe("write backpressure", () => {
     const messageSize = 64 * 1024;
     const count = 400; // 25 MiB in all: far more than socket buffers hold
     let accepted = 0;
-    const sends = Array.from({ length: count }, () => client.notify("blob", new Uint8Array(messageSize)).then(() => accepted++));
+    const sends = Array.from(
+      { length: count },
+      () => client.notify("blob", new Uint8Array(messageSize)).then(() => accepted++),
+    );
     await delay(300);
     const acceptedWhileStalled = accepted;
     assert.ok(

@@ -24,7 +24,7 @@ function lengthPrefix(length: number): Uint8Array {
   return bytes;
 }
 
-async function rawConnect(): Promise<ByteStream> {
+function rawConnect(): Promise<ByteStream> {
   return connectRawStream(address);
 }
 
@@ -33,7 +33,10 @@ async function readUntilClosed(stream: ByteStream, ms = 5000): Promise<number> {
   let received = 0;
   const deadline = Date.now() + ms;
   for (;;) {
-    const chunk = await Promise.race([stream.read(), delay(Math.max(0, deadline - Date.now())).then(() => "timeout" as const)]);
+    const chunk = await Promise.race([
+      stream.read(),
+      delay(Math.max(0, deadline - Date.now())).then(() => "timeout" as const),
+    ]);
     if (chunk === "timeout") throw new Error("The server did not close the offending connection");
     if (chunk === null) return received;
     received += chunk.length;
@@ -59,11 +62,27 @@ const cases: [string, () => Uint8Array, string][] = [
   ["a length of 0", () => lengthPrefix(0), "ERR_FRAME_TOO_SMALL"],
   ["a length of 11", () => lengthPrefix(11), "ERR_FRAME_TOO_SMALL"],
   ["a length of 4 GiB", () => lengthPrefix(0xffffffff), "ERR_FRAME_TOO_LARGE"],
-  ["invalid CBOR", () => frame(MessageType.Request, 1, methodId("echo"), new Uint8Array([0xff, 0xfe, 0x1c])), "ERR_DECODE"],
-  ["truncated CBOR", () => frame(MessageType.Request, 1, methodId("echo"), new Uint8Array([0x78, 0x10, 0x41])), "ERR_DECODE"],
+  [
+    "invalid CBOR",
+    () => frame(MessageType.Request, 1, methodId("echo"), new Uint8Array([0xff, 0xfe, 0x1c])),
+    "ERR_DECODE",
+  ],
+  [
+    "truncated CBOR",
+    () => frame(MessageType.Request, 1, methodId("echo"), new Uint8Array([0x78, 0x10, 0x41])),
+    "ERR_DECODE",
+  ],
   ["an unknown message type", () => frame(7, 1, 0, new Uint8Array(0)), "ERR_INVALID_MESSAGE_TYPE"],
-  ["a response to an id never sent", () => frame(MessageType.Response, 77, 0, cborCodec.encode(1)), "ERR_UNKNOWN_REQUEST"],
-  ["an update to an id never sent", () => frame(MessageType.ResponderUpdate, 78, 0, cborCodec.encode(1)), "ERR_UNKNOWN_REQUEST"],
+  [
+    "a response to an id never sent",
+    () => frame(MessageType.Response, 77, 0, cborCodec.encode(1)),
+    "ERR_UNKNOWN_REQUEST",
+  ],
+  [
+    "an update to an id never sent",
+    () => frame(MessageType.ResponderUpdate, 78, 0, cborCodec.encode(1)),
+    "ERR_UNKNOWN_REQUEST",
+  ],
   [
     "a duplicate request id",
     () => {

@@ -16,7 +16,9 @@ describe("cross-runtime matrix: a server in each runtime, a client in each runti
       try {
         await server.waitFor("serving");
         const results = await Promise.all(
-          runtimes.map((clientRuntime) => run(scriptCommand(clientRuntime, "test/fixtures/matrix_client.ts", [address]))),
+          runtimes.map((clientRuntime) =>
+            run(scriptCommand(clientRuntime, "test/fixtures/matrix_client.ts", [address]))
+          ),
         );
         results.forEach((result, index) => {
           const clientRuntime = runtimes[index];

@@ -132,7 +132,9 @@ describe("receive-side flow control", () => {
     assert.equal(await sum.result, 6);
     assert.equal(await client.call("askBack"), "client");
     const controller = new AbortController();
-    const forever = assert.rejects(client.call("forever", undefined, { signal: controller.signal }), { code: "ERR_CANCELLED" });
+    const forever = assert.rejects(client.call("forever", undefined, { signal: controller.signal }), {
+      code: "ERR_CANCELLED",
+    });
     const queued = client.call("echo", "waited for the slot");
     await delay(50);
     controller.abort();

@@ -26,7 +26,10 @@ function virtualMemory(): number {
  * process handles the socket event that delivers the answer.
  */
 function echoThenAnnounce(index: number): Uint8Array {
-  const echo = encodeFrame({ type: MessageType.Request, requestId: 1, serviceId: methodId("echo") }, cborCodec.encode(index));
+  const echo = encodeFrame(
+    { type: MessageType.Request, requestId: 1, serviceId: methodId("echo") },
+    cborCodec.encode(index),
+  );
   const bytes = new Uint8Array(echo.length + 5);
   bytes.set(echo);
   new DataView(bytes.buffer).setUint32(echo.length, ANNOUNCED, true);
@@ -48,7 +51,10 @@ describe("frame memory", () => {
     const dir = tempDir();
     const address = `unix:${join(dir.path, "memory.sock")}`;
     const errors: unknown[] = [];
-    const server = await listen(address, { handlers: { echo: (value: unknown) => value }, onError: (error) => errors.push(error) });
+    const server = await listen(address, {
+      handlers: { echo: (value: unknown) => value },
+      onError: (error) => errors.push(error),
+    });
     const client = await connect(address);
     const raw: ByteStream[] = [];
     try {
@@ -56,20 +62,27 @@ describe("frame memory", () => {
       const before = virtualMemory();
       for (let i = 0; i < CONNECTIONS; i++) raw.push(await connectRawStream(address));
       await Promise.all(raw.map((stream, i) => stream.write(echoThenAnnounce(i))));
-      const answerLength = encodeFrame({ type: MessageType.Response, requestId: 1, serviceId: 0 }, cborCodec.encode(0)).length;
+      const answerLength =
+        encodeFrame({ type: MessageType.Response, requestId: 1, serviceId: 0 }, cborCodec.encode(0)).length;
       await Promise.all(raw.map((stream) => readAtLeast(stream, answerLength)));
       const grown = virtualMemory() - before;
 
       assert.equal(await client.call("echo", "still served"), "still served");
       // Allocating each announced frame grows it by CONNECTIONS x 16 MiB (4 GiB); buffering what arrived, by far less.
       const limit = (CONNECTIONS * ANNOUNCED) / 8;
-      assert.ok(grown < limit, `virtual memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB, limit ${limit / 2 ** 20} MiB`);
+      assert.ok(
+        grown < limit,
+        `virtual memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB, limit ${limit / 2 ** 20} MiB`,
+      );
       assert.equal(server.connections.size, CONNECTIONS + 1);
 
       await Promise.all(raw.splice(0).map((stream) => stream.close()));
       await waitFor(() => server.connections.size === 1, "the server dropped the closed connections", 10000);
       await waitFor(() => errors.length === CONNECTIONS, "the server reported every cut-off frame", 10000);
-      assert.deepEqual(new Set(errors.map((error) => (error as PeerlinkError).code)), new Set(["ERR_CONNECTION_CLOSED"]));
+      assert.deepEqual(
+        new Set(errors.map((error) => (error as PeerlinkError).code)),
+        new Set(["ERR_CONNECTION_CLOSED"]),
+      );
       assert.equal(await client.call("echo", "after"), "after");
     } finally {
       await Promise.all(raw.map((stream) => stream.close()));

@@ -7,7 +7,8 @@ import { FrameDecoder } from "../src/wire/frame_decoder.ts";
 import { encodeFrame } from "../src/wire/frame_encoder.ts";
 import { readHeader } from "../src/wire/message.ts";
 
-const hex = (text: string): Uint8Array => new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
+const hex = (text: string): Uint8Array =>
+  new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 const concat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -78,7 +79,11 @@ describe("FrameDecoder", () => {
       for (let i = 0; i < stream.length; i += size) chunks.push(stream.slice(i, i + size));
       assert.deepEqual(decodeAll(chunks), whole, `chunk size ${size}`);
     }
-    assert.deepEqual(readHeader(whole[2]!), { type: MessageType.ResponderUpdate, requestId: 0xffffffff, serviceId: -5 });
+    assert.deepEqual(readHeader(whole[2]!), {
+      type: MessageType.ResponderUpdate,
+      requestId: 0xffffffff,
+      serviceId: -5,
+    });
     assert.equal(whole[2]!.length, 12 + 70000);
   });
 
@@ -152,7 +157,12 @@ describe("FrameDecoder", () => {
     assert.equal(new TextDecoder().decode(frame.subarray(12)), "xyz");
   });
 
-  for (const [length, code] of [[0, "ERR_FRAME_TOO_SMALL"], [11, "ERR_FRAME_TOO_SMALL"], [0xffffffff, "ERR_FRAME_TOO_LARGE"]] as const) {
+  for (
+    const [length, code] of [[0, "ERR_FRAME_TOO_SMALL"], [11, "ERR_FRAME_TOO_SMALL"], [
+      0xffffffff,
+      "ERR_FRAME_TOO_LARGE",
+    ]] as const
+  ) {
     it(`rejects a declared length of ${length} before allocating`, () => {
       const decoder = new FrameDecoder();
       const prefix = new Uint8Array(4);
@@ -173,7 +183,10 @@ describe("FrameDecoder", () => {
   it("rejects an unknown message type in the header", () => {
     const frame = frameOf(MessageType.Request, 1, 1, new Uint8Array(0));
     frame[4] = 5;
-    assert.throws(() => readHeader(frame, 4), (error: unknown) => (error as ProtocolError).code === "ERR_INVALID_MESSAGE_TYPE");
+    assert.throws(
+      () => readHeader(frame, 4),
+      (error: unknown) => (error as ProtocolError).code === "ERR_INVALID_MESSAGE_TYPE",
+    );
   });
 });
 

@@ -15,11 +15,14 @@ it(
       catch (error) { parentPort.postMessage(error.code); }
     `;
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`));
+    // Both listeners go on at once: a worker that exits right after posting has its message drained and its
+    // exit emitted in one go, and an exit listener added after the message arrived would never be called.
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
     const message = await new Promise((resolve, reject) => {
       worker.once("message", resolve);
       worker.once("error", reject);
     });
-    const exitCode = await new Promise((resolve) => worker.once("exit", resolve));
+    const exitCode = await exited;
     assert.equal(message, "ERR_UNSUPPORTED_PLATFORM");
     assert.equal(exitCode, 0);
   },

@@ -13,9 +13,17 @@ const noop = (): void => {};
 
 /** Options of `listen` and `connect` alike. */
 const rpcCases: Case[] = [
-  ["maxConcurrentRequests: 0", { maxConcurrentRequests: 0 }, /maxConcurrentRequests .* an integer from 1 to 4294967295, found 0$/],
+  [
+    "maxConcurrentRequests: 0",
+    { maxConcurrentRequests: 0 },
+    /maxConcurrentRequests .* an integer from 1 to 4294967295, found 0$/,
+  ],
   ["maxConcurrentRequests: 2.5", { maxConcurrentRequests: 2.5 }, /maxConcurrentRequests .* found 2\.5$/],
-  ["maxBufferedBytes: -1", { maxBufferedBytes: -1 }, /maxBufferedBytes .* an integer from 0 to 9007199254740991, found -1$/],
+  [
+    "maxBufferedBytes: -1",
+    { maxBufferedBytes: -1 },
+    /maxBufferedBytes .* an integer from 0 to 9007199254740991, found -1$/,
+  ],
   ["maxBufferedBytes: a string", { maxBufferedBytes: "1024" }, /maxBufferedBytes .* found "1024"$/],
   ["maxMessageSize: 5", { maxMessageSize: 5 }, /maxMessageSize .* an integer from 12 to 4294967295, found 5$/],
   ["maxMessageSize: 2^32", { maxMessageSize: 2 ** 32 }, /maxMessageSize .* found 4294967296$/],
@@ -26,15 +34,35 @@ const rpcCases: Case[] = [
   ["maxFds: 254", { maxFds: 254 }, /maxFds .* an integer from 0 to 253, found 254$/],
   ["maxFds: -1", { maxFds: -1 }, /maxFds .* found -1$/],
   ["a handler that is a number", { handlers: { add: 3 } }, /handlers\.add .* a function, found 3$/],
-  ["a handler whose name is not an identifier", { handlers: { "two words": null } }, /handlers\["two words"\] .* a function, found null$/],
+  [
+    "a handler whose name is not an identifier",
+    { handlers: { "two words": null } },
+    /handlers\["two words"\] .* a function, found null$/,
+  ],
   ["handlers: an array", { handlers: [noop] }, /handlers .* an object, found an array$/],
-  ["a notification listener that is a string", { notifications: { log: "no" } }, /notifications\.log .* a function, found "no"$/],
-  ["a service id of 1.5", { serviceIds: { echo: 1.5 } }, /serviceIds\.echo .* an integer from -2147483648 to 2147483647, found 1\.5$/],
+  [
+    "a notification listener that is a string",
+    { notifications: { log: "no" } },
+    /notifications\.log .* a function, found "no"$/,
+  ],
+  [
+    "a service id of 1.5",
+    { serviceIds: { echo: 1.5 } },
+    /serviceIds\.echo .* an integer from -2147483648 to 2147483647, found 1\.5$/,
+  ],
   ["a service id of 2^31", { serviceIds: { echo: 2 ** 31 } }, /serviceIds\.echo .* found 2147483648$/],
-  ["a codec without decode", { codec: { name: "half", encode: () => new Uint8Array(0) } }, /codec\.decode .* a function, found undefined$/],
+  [
+    "a codec without decode",
+    { codec: { name: "half", encode: () => new Uint8Array(0) } },
+    /codec\.decode .* a function, found undefined$/,
+  ],
   ["codec: a string", { codec: "cbor" }, /codec .* an object with encode and decode, found "cbor"$/],
   ["handshake: true", { handshake: true }, /handshake .* a function, found true$/],
-  ["a misspelt option", { maxConcurentRequests: 4 }, /Unknown option "maxConcurentRequests" .*; did you mean "maxConcurrentRequests"\?$/],
+  [
+    "a misspelt option",
+    { maxConcurentRequests: 4 },
+    /Unknown option "maxConcurentRequests" .*; did you mean "maxConcurrentRequests"\?$/,
+  ],
   ["options: null", null, /Expected the options of \w+\(\) to be an object, found null$/],
   ["options: a number", 5, /Expected the options of \w+\(\) to be an object, found 5$/],
 ];
@@ -47,14 +75,26 @@ const listenCases: Case[] = [
   ["accept: true", { accept: true }, /accept .* a function, found true$/],
   ["onError: 1", { onError: 1 }, /onError .* a function, found 1$/],
   ["onConnection: an object", { onConnection: {} }, /onConnection .* a function, found an object$/],
-  ["onClose, which is an option of connect", { onClose: noop }, /Option "onClose" is not an option of listen\(\); connect\(\) take it$/],
+  [
+    "onClose, which is an option of connect",
+    { onClose: noop },
+    /Option "onClose" is not an option of listen\(\); connect\(\) take it$/,
+  ],
 ];
 
 const connectCases: Case[] = [
   ...rpcCases,
   ["onClose: a string", { onClose: "later" }, /onClose .* a function, found "later"$/],
-  ["mode, which is an option of listen", { mode: 0o600 }, /Option "mode" is not an option of connect\(\); listen\(\), listenTransport\(\) take it$/],
-  ["accept, which is an option of listen", { accept: noop }, /Option "accept" is not an option of connect\(\); listen\(\) take it$/],
+  [
+    "mode, which is an option of listen",
+    { mode: 0o600 },
+    /Option "mode" is not an option of connect\(\); listen\(\), listenTransport\(\) take it$/,
+  ],
+  [
+    "accept, which is an option of listen",
+    { accept: noop },
+    /Option "accept" is not an option of connect\(\); listen\(\) take it$/,
+  ],
   ["router, which is not public", { router: {} }, /Unknown option "router" in the options of connect\(\)/],
 ];
 
@@ -63,14 +103,22 @@ const listenTransportCases: Case[] = [
   ["maxMessageSize: 11", { maxMessageSize: 11 }, /maxMessageSize .* from 12 .* found 11$/],
   ["mode: -1", { mode: -1 }, /mode .* found -1$/],
   ["backlog: 65536", { backlog: 65536 }, /backlog .* found 65536$/],
-  ["handlers, which belong to listen", { handlers: {} }, /Option "handlers" is not an option of listenTransport\(\); listen\(\), connect\(\) take it$/],
+  [
+    "handlers, which belong to listen",
+    { handlers: {} },
+    /Option "handlers" is not an option of listenTransport\(\); listen\(\), connect\(\) take it$/,
+  ],
   ["options: a string", "fast", /options of listenTransport\(\) to be an object, found "fast"$/],
 ];
 
 const connectTransportCases: Case[] = [
   ["maxPacketSize: 1.5", { maxPacketSize: 1.5 }, /maxPacketSize .* found 1\.5$/],
   ["maxMessageSize: 0", { maxMessageSize: 0 }, /maxMessageSize .* found 0$/],
-  ["backlog, which is for listening", { backlog: 1 }, /Option "backlog" is not an option of connectTransport\(\); listen\(\), listenTransport\(\) take it$/],
+  [
+    "backlog, which is for listening",
+    { backlog: 1 },
+    /Option "backlog" is not an option of connectTransport\(\); listen\(\), listenTransport\(\) take it$/,
+  ],
   ["a misspelt maxFds", { maxFd: 2 }, /Unknown option "maxFd" .*; did you mean "maxFds"\?$/],
 ];
 
@@ -214,7 +262,11 @@ describe("options of transportPair and new Peer", () => {
   const pairCases: Case[] = [
     ["maxPacketSize: 0", { maxPacketSize: 0 }, /maxPacketSize .* found 0$/],
     ["maxFds: 254", { maxFds: 254 }, /maxFds .* an integer from 0 to 253, found 254$/],
-    ["maxMessageSize, which only byte streams have", { maxMessageSize: 100 }, /Option "maxMessageSize" is not an option of transportPair\(\); listen\(\), connect\(\), listenTransport\(\), connectTransport\(\) take it$/],
+    [
+      "maxMessageSize, which only byte streams have",
+      { maxMessageSize: 100 },
+      /Option "maxMessageSize" is not an option of transportPair\(\); listen\(\), connect\(\), listenTransport\(\), connectTransport\(\) take it$/,
+    ],
     ["options: null", null, /options of transportPair\(\) to be an object, found null$/],
   ];
   for (const [label, options, message] of pairCases) {
@@ -224,7 +276,11 @@ describe("options of transportPair and new Peer", () => {
   }
 
   const peerCases: Case[] = [
-    ["maxConcurrentRequests: 0", { maxConcurrentRequests: 0 }, /maxConcurrentRequests in the options of new Peer\(\) .* found 0$/],
+    [
+      "maxConcurrentRequests: 0",
+      { maxConcurrentRequests: 0 },
+      /maxConcurrentRequests in the options of new Peer\(\) .* found 0$/,
+    ],
     ["maxBufferedBytes: -1", { maxBufferedBytes: -1 }, /maxBufferedBytes .* found -1$/],
     ["firstRequestId: -1", { firstRequestId: -1 }, /firstRequestId .* an integer from 0 to 4294967295, found -1$/],
     ["firstRequestId: 2^32", { firstRequestId: 2 ** 32 }, /firstRequestId .* found 4294967296$/],

@@ -6,7 +6,8 @@ import type { ByteStream } from "../src/transport/types.ts";
 import { tempDir, waitFor } from "./_helpers.ts";
 import { connectRawStream, listenRawStream } from "./_raw_sockets.ts";
 
-const hex = (text: string): Uint8Array => new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
+const hex = (text: string): Uint8Array =>
+  new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
@@ -120,7 +121,10 @@ describe("Peer (fizyr-rpc level)", () => {
     assert.deepEqual([response.header.serviceId, decode(response.body)], [3, "finished"]);
     await assert.rejects(request.sendUpdate(1, text("late")), { code: "ERR_CLOSED" });
     await waitFor(() => serverStreams.length > 0 && clientStreams.length > 0, "both stream messages arrived");
-    assert.deepEqual(serverStreams.map((m) => [m.header.type, m.header.requestId, m.header.serviceId, decode(m.body)]), [[4, 0, 41, "hello"]]);
+    assert.deepEqual(
+      serverStreams.map((m) => [m.header.type, m.header.requestId, m.header.serviceId, decode(m.body)]),
+      [[4, 0, 41, "hello"]],
+    );
     assert.deepEqual(clientStreams.map((m) => [m.header.serviceId, decode(m.body)]), [[42, "bye"]]);
     await client.close();
     await serverSide;
@@ -139,7 +143,7 @@ describe("Peer (fizyr-rpc level)", () => {
         onRequest: (request) => {
           seenIds.push(request.requestId);
           held.push(request);
-          if (held.length === 3) for (const r of [...held].reverse()) void r.respond(0, r.body);
+          if (held.length === 3) { for (const r of [...held].reverse()) void r.respond(0, r.body); }
         },
       });
       await peer.closed;

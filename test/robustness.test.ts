@@ -89,7 +89,9 @@ describe("robustness", () => {
     const stuck = await connect(stalledAddress);
     const peerSide = (await listener.accept())!;
     const started = Date.now();
-    const big = assert.rejects(stuck.call("echo", new Uint8Array(8 * 1024 * 1024), { timeout: 200 }), { code: "ERR_TIMEOUT" });
+    const big = assert.rejects(stuck.call("echo", new Uint8Array(8 * 1024 * 1024), { timeout: 200 }), {
+      code: "ERR_TIMEOUT",
+    });
     const small = assert.rejects(stuck.call("echo", 1, { timeout: 300 }), { code: "ERR_TIMEOUT" });
     const controller = new AbortController();
     const aborted = assert.rejects(stuck.call("echo", 2, { signal: controller.signal }), { code: "ERR_CANCELLED" });
@@ -142,7 +144,10 @@ describe("robustness", () => {
     it(`answers every call even when the smallest error body does not fit the limit (${scheme})`, async () => {
       const small = scheme === "unix" ? { maxMessageSize: 48 } : { maxPacketSize: 48 };
       const at = `${scheme}:${join(dir.path, `small-${scheme}.sock`)}`;
-      const tiny = await listen(at, { ...small, handlers: { fail: () => Promise.reject(new RpcError("ERR_X", "x".repeat(200))) } });
+      const tiny = await listen(at, {
+        ...small,
+        handlers: { fail: () => Promise.reject(new RpcError("ERR_X", "x".repeat(200))) },
+      });
       const caller = await connect(at);
       try {
         // Neither answer fits 48 bytes as a structured error: the server falls back to an empty text error.

@@ -2,7 +2,19 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type CancelledError, connect, type HandlerContext, listen, type MessageTransport, ProtocolError, RemoteError, type RpcConnection, RpcError, type RpcServer, withFds } from "../mod.ts";
+import {
+  type CancelledError,
+  connect,
+  type HandlerContext,
+  listen,
+  type MessageTransport,
+  ProtocolError,
+  RemoteError,
+  type RpcConnection,
+  RpcError,
+  type RpcServer,
+  withFds,
+} from "../mod.ts";
 import { MessageType } from "../peer.ts";
 import { Router } from "../src/rpc/router.ts";
 import { delay, tempDir, waitFor } from "./_helpers.ts";
@@ -80,7 +92,10 @@ after(async () => {
 describe("calls", () => {
   it("returns results", async () => {
     assert.equal(await client.call("add", [2, 3]), 5);
-    assert.deepEqual(await client.call("echo", { a: [1, "x", null], b: new Uint8Array([9]) }), { a: [1, "x", null], b: new Uint8Array([9]) });
+    assert.deepEqual(await client.call("echo", { a: [1, "x", null], b: new Uint8Array([9]) }), {
+      a: [1, "x", null],
+      b: new Uint8Array([9]),
+    });
   });
 
   it("answers many concurrent calls out of order", async () => {
@@ -229,7 +244,10 @@ describe("connection lifecycle", () => {
     const router = new Router({ first: 5, second: 5 });
     router.handle("first", service.echo);
     router.handle("first", service.add);
-    assert.throws(() => router.handle("second", service.echo), { code: "ERR_INVALID_ARGUMENT", message: /"first" and "second"/ });
+    assert.throws(() => router.handle("second", service.echo), {
+      code: "ERR_INVALID_ARGUMENT",
+      message: /"first" and "second"/,
+    });
   });
 
   it("supports explicit service ids for fizyr interop", async () => {

@@ -28,9 +28,9 @@ import {
 import {
   abstractName,
   delay,
+  type RunningProcess,
   type Runtime,
   runtimes,
-  type RunningProcess,
   scriptCommand,
   start,
   tempDir,
@@ -82,7 +82,9 @@ async function assertFdCount(expected: number, message: string): Promise<void> {
  */
 async function assertRejectsWithin(promise: Promise<unknown>, ms: number, code: string, what: string): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`still pending after ${ms} ms`), ms)));
+  const late = new Promise<string>((
+    resolve,
+  ) => (timer = setTimeout(() => resolve(`still pending after ${ms} ms`), ms)));
   const settled = promise.then((value) => `resolved with ${JSON.stringify(value)}`, (error: unknown) => error);
   const outcome = await Promise.race([settled, late]);
   clearTimeout(timer);
@@ -153,7 +155,10 @@ let onServerNote: (read: () => { text: string; content: string }) => void = () =
 before(async () => {
   const address = `seqpacket:@${abstractName("rpc")}`;
   server = await listen(address, { handlers: service });
-  server.router.onNotify("note", (text: string, context) => onServerNote(() => ({ text, content: consume(context.fds[0]) })));
+  server.router.onNotify(
+    "note",
+    (text: string, context) => onServerNote(() => ({ text, content: consume(context.fds[0]) })),
+  );
   client = await connect<Service>(address);
 });
 
@@ -224,7 +229,12 @@ describe("RPC over seqpacket", () => {
     });
     try {
       const refused = await connect<Service>(refusingAddress);
-      await assertRejectsWithin(refused.call("echo", 1), 2000, "ERR_CONNECTION_CLOSED", "a call on a refused connection");
+      await assertRejectsWithin(
+        refused.call("echo", 1),
+        2000,
+        "ERR_CONNECTION_CLOSED",
+        "a call on a refused connection",
+      );
       await refused.closed;
       await refused.close();
       assert.equal(seen.length, 1);
@@ -429,36 +439,48 @@ describe("descriptors between processes of different runtimes", () => {
   }
 
   after(async () => {
-    await Promise.all([...readers.values()].map(async (started) => (await started.catch(() => undefined))?.child.stop()));
+    await Promise.all(
+      [...readers.values()].map(async (started) => (await started.catch(() => undefined))?.child.stop()),
+    );
   });
 
-  test("a server process of each runtime closes the descriptors its handler leaves alone", { timeout: 30_000 }, async () => {
-    await Promise.all(runtimes.map(reader));
-    for (const runtime of runtimes) {
-      const { address, pid } = await reader(runtime);
-      const remote = await connect(address);
-      try {
-        const before = await remote.call("fdCount");
-        for (let i = 0; i < 20; i++) assert.equal(await remote.call("ignoreFds", null, { fds: [alpha, bravo] }), 2);
-        // The server closes unclaimed descriptors just after it answers: give it a moment to settle.
-        let after = await remote.call("fdCount");
-        for (let tries = 0; after !== before && tries < 20; tries++) {
-          await delay(50);
-          after = await remote.call("fdCount");
+  test(
+    "a server process of each runtime closes the descriptors its handler leaves alone",
+    { timeout: 30_000 },
+    async () => {
+      await Promise.all(runtimes.map(reader));
+      for (const runtime of runtimes) {
+        const { address, pid } = await reader(runtime);
+        const remote = await connect(address);
+        try {
+          const before = await remote.call("fdCount");
+          for (let i = 0; i < 20; i++) assert.equal(await remote.call("ignoreFds", null, { fds: [alpha, bravo] }), 2);
+          // The server closes unclaimed descriptors just after it answers: give it a moment to settle.
+          let after = await remote.call("fdCount");
+          for (let tries = 0; after !== before && tries < 20; tries++) {
+            await delay(50);
+            after = await remote.call("fdCount");
+          }
+          assert.equal(after, before, `the ${runtime} server leaked descriptors`);
+          assert.deepEqual(remote.info.credentials, { pid, uid: me.uid, gid: me.gid });
+        } finally {
+          await remote.close();
         }
-        assert.equal(after, before, `the ${runtime} server leaked descriptors`);
-        assert.deepEqual(remote.info.credentials, { pid, uid: me.uid, gid: me.gid });
-      } finally {
-        await remote.close();
       }
-    }
-  });
+    },
+  );
 
   test("Deno passes a pipe's read end to Node, which reads what Deno writes into it", { timeout: 30_000 }, async () => {
     const node = await reader("node");
     const size = 200_000;
     const output = await runFixture("deno", "pipe_sender.ts", [node.address, String(size)]);
-    const received = output.received as { runtime: string; link: string; bytes: number; sha256: string; credentials: unknown };
+    const received = output.received as {
+      runtime: string;
+      link: string;
+      bytes: number;
+      sha256: string;
+      credentials: unknown;
+    };
     assert.equal(received.runtime, "node");
     assert.match(received.link, /^pipe:\[\d+\]$/);
     assert.deepEqual({ bytes: received.bytes, sha256: received.sha256 }, output.sent);
@@ -467,47 +489,69 @@ describe("descriptors between processes of different runtimes", () => {
     assert.deepEqual(output.serverCredentials, { pid: node.pid, uid: me.uid, gid: me.gid });
   });
 
-  test("Bun passes a temporary file's descriptor to Deno, which reads the file through it", { timeout: 30_000 }, async () => {
-    const deno = await reader("deno");
-    const output = await runFixture("bun", "file_sender.ts", [deno.address, "5000"]);
-    const received = output.received as { runtime: string; link: string; bytes: number; sha256: string; credentials: unknown };
-    assert.equal(output.runtime, "bun");
-    assert.equal(received.runtime, "deno");
-    assert.match(received.link, /payload\.txt \(deleted\)$/, "the file had no name left when it was read");
-    assert.deepEqual({ bytes: received.bytes, sha256: received.sha256 }, output.sent);
-    assert.deepEqual(received.credentials, { pid: output.pid, uid: me.uid, gid: me.gid });
-    assert.deepEqual(output.serverCredentials, { pid: deno.pid, uid: me.uid, gid: me.gid });
-  });
+  test(
+    "Bun passes a temporary file's descriptor to Deno, which reads the file through it",
+    { timeout: 30_000 },
+    async () => {
+      const deno = await reader("deno");
+      const output = await runFixture("bun", "file_sender.ts", [deno.address, "5000"]);
+      const received = output.received as {
+        runtime: string;
+        link: string;
+        bytes: number;
+        sha256: string;
+        credentials: unknown;
+      };
+      assert.equal(output.runtime, "bun");
+      assert.equal(received.runtime, "deno");
+      assert.match(received.link, /payload\.txt \(deleted\)$/, "the file had no name left when it was read");
+      assert.deepEqual({ bytes: received.bytes, sha256: received.sha256 }, output.sent);
+      assert.deepEqual(received.credentials, { pid: output.pid, uid: me.uid, gid: me.gid });
+      assert.deepEqual(output.serverCredentials, { pid: deno.pid, uid: me.uid, gid: me.gid });
+    },
+  );
 });
 
-test("a call whose server process is killed rejects with ERR_CONNECTION_CLOSED at once", { timeout: 30_000 }, async () => {
-  await Promise.all(runtimes.map(async (runtime) => {
-    const address = `seqpacket:@${abstractName(`killed-${runtime}`)}`;
-    const { child } = await startReader(runtime, address);
-    try {
-      const remote = await connect(address);
-      const pending = remote.call("never");
-      await child.waitFor("waiting");
-      child.child.kill("SIGKILL");
-      await assertRejectsWithin(pending, 2000, "ERR_CONNECTION_CLOSED", `the call to the killed ${runtime} server`);
-      await remote.closed;
-      assert.equal(remote.isClosed, true);
-      await assert.rejects(remote.call("fdCount"), { code: "ERR_CONNECTION_CLOSED" });
-    } finally {
-      await child.stop();
-    }
-  }));
-});
+test(
+  "a call whose server process is killed rejects with ERR_CONNECTION_CLOSED at once",
+  { timeout: 30_000 },
+  async () => {
+    await Promise.all(runtimes.map(async (runtime) => {
+      const address = `seqpacket:@${abstractName(`killed-${runtime}`)}`;
+      const { child } = await startReader(runtime, address);
+      try {
+        const remote = await connect(address);
+        const pending = remote.call("never");
+        await child.waitFor("waiting");
+        child.child.kill("SIGKILL");
+        await assertRejectsWithin(pending, 2000, "ERR_CONNECTION_CLOSED", `the call to the killed ${runtime} server`);
+        await remote.closed;
+        assert.equal(remote.isClosed, true);
+        await assert.rejects(remote.call("fdCount"), { code: "ERR_CONNECTION_CLOSED" });
+      } finally {
+        await child.stop();
+      }
+    }));
+  },
+);
 
-test("a process of each runtime exits by itself after a call with a descriptor and close", { timeout: 30_000 }, async () => {
-  await Promise.all(runtimes.map(async (runtime) => {
-    const child = start(scriptCommand(runtime, `${fixtures}/exit_after_call.ts`, [abstractName(`exit-${runtime}`)]));
-    child.child.stdin!.end();
-    const timer = setTimeout(() => child.child.kill("SIGKILL"), 10_000);
-    const result = await child.exited;
-    clearTimeout(timer);
-    assert.equal(result.signal, null, `${runtime} did not exit within 10 s\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-    assert.equal(result.code, 0, `${runtime}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-    assert.match(result.stdout, /^closed after reading \/.*exit_after_call\.(ts|js)\n$/);
-  }));
-});
+test(
+  "a process of each runtime exits by itself after a call with a descriptor and close",
+  { timeout: 30_000 },
+  async () => {
+    await Promise.all(runtimes.map(async (runtime) => {
+      const child = start(scriptCommand(runtime, `${fixtures}/exit_after_call.ts`, [abstractName(`exit-${runtime}`)]));
+      child.child.stdin!.end();
+      const timer = setTimeout(() => child.child.kill("SIGKILL"), 10_000);
+      const result = await child.exited;
+      clearTimeout(timer);
+      assert.equal(
+        result.signal,
+        null,
+        `${runtime} did not exit within 10 s\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+      );
+      assert.equal(result.code, 0, `${runtime}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+      assert.match(result.stdout, /^closed after reading \/.*exit_after_call\.(ts|js)\n$/);
+    }));
+  },
+);

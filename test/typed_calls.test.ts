@@ -14,8 +14,8 @@ import {
   type RpcConnection,
   type RpcServer,
   type Service,
-  withFds,
   type WithFds,
+  withFds,
 } from "../mod.ts";
 import { tempDir, waitFor } from "./_helpers.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type BoundApi, bindRuntime, type ConnectFunction, type ListenFunction } from "../../src/api/bind_runtime.ts";
+import { bindRuntime, type BoundApi, type ConnectFunction, type ListenFunction } from "../../src/api/bind_runtime.ts";
 import { bunRuntime } from "./runtime.ts";
 
 export * from "../../src/api/public_api.ts";

@@ -7,7 +7,7 @@
  */
 
 import "./node_version.ts";
-import { type BoundApi, bindRuntime, type ConnectFunction, type ListenFunction } from "../../src/api/bind_runtime.ts";
+import { bindRuntime, type BoundApi, type ConnectFunction, type ListenFunction } from "../../src/api/bind_runtime.ts";
 import { nodeRuntime } from "./runtime.ts";
 
 export * from "../../src/api/public_api.ts";

@@ -57,11 +57,17 @@ export interface BoundApi {
  * @returns The bound functions.
  */
 export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundApi {
-  const openListener = async (address: string, options: ListenTransportOptions): Promise<Listener<MessageTransport>> => {
+  const openListener = async (
+    address: string,
+    options: ListenTransportOptions,
+  ): Promise<Listener<MessageTransport>> => {
     const parsed = parseAddress(address);
     const runtime = await loadRuntime();
     if (parsed.transport === "seqpacket") {
-      return mapListener(await runtime.listenSeqpacket(parsed, seqpacketOptions(options)), (s) => new PacketMessageTransport(s));
+      return mapListener(
+        await runtime.listenSeqpacket(parsed, seqpacketOptions(options)),
+        (s) => new PacketMessageTransport(s),
+      );
     }
     const listener = await runtime.listenStream(parsed, options.mode === undefined ? {} : { mode: options.mode });
     return mapListener(listener, (stream) => new StreamMessageTransport(stream, streamOptions(options)));

@@ -9,13 +9,7 @@
  * @module
  */
 
-export {
-  Peer,
-  type PeerOptions,
-  type ReceivedRequest,
-  type SendOptions,
-  type SentRequest,
-} from "../peer/peer.ts";
+export { Peer, type PeerOptions, type ReceivedRequest, type SendOptions, type SentRequest } from "../peer/peer.ts";
 export {
   ERROR_TEXT_SERVICE_ID,
   HEADER_SIZE,

@@ -16,7 +16,7 @@ export type { NotificationContext, NotificationListener, Router } from "../rpc/r
 export type { Notifications } from "../rpc/router.ts";
 export type { Handler, HandlerContext, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "../rpc/service.ts";
 export type { CallArgs, InputOf, NotifyArgs } from "../rpc/service.ts";
-export { type Received, withFds, type WithFds, type WithFdsOptions } from "../rpc/with_fds.ts";
+export { type Received, type WithFds, withFds, type WithFdsOptions } from "../rpc/with_fds.ts";
 export type { FdHandle } from "../base/fd_handle.ts";
 export type { ConnectionInfo, MessageTransport, PeerCredentials } from "../transport/types.ts";
 export type { SeqpacketListenOptions, SeqpacketOptions } from "../transport/runtime_adapter.ts";

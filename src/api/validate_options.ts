@@ -25,14 +25,7 @@
  * @module
  */
 
-import {
-  aFunction,
-  checkOptions,
-  integerFrom,
-  objectWith,
-  type OptionRules,
-  recordOf,
-} from "../base/check_option.ts";
+import { aFunction, checkOptions, integerFrom, objectWith, type OptionRules, recordOf } from "../base/check_option.ts";
 import { FLOW_OPTION_RULES } from "../peer/read_gate.ts";
 import { HEADER_SIZE } from "../wire/message.ts";
 

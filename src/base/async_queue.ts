@@ -66,7 +66,9 @@ export class AsyncQueue<T> {
   next(): Promise<IteratorResult<T, undefined>> {
     if (this.#items.length > 0) return Promise.resolve({ value: this.#items.shift()!, done: false });
     if (this.#ended) {
-      return this.#error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.#error);
+      return this.#error === undefined
+        ? Promise.resolve({ value: undefined, done: true })
+        : Promise.reject(this.#error);
     }
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }

@@ -105,7 +105,9 @@ export function recordOf(rule: OptionRule): OptionRule {
  */
 export function objectWith(members: OptionRules): OptionRule {
   return (value, path) => {
-    if (!isObject(value)) return { path, expected: `an object with ${Object.keys(members).join(" and ")}`, found: value };
+    if (!isObject(value)) {
+      return { path, expected: `an object with ${Object.keys(members).join(" and ")}`, found: value };
+    }
     for (const [key, rule] of Object.entries(members)) {
       const problem = rule((value as Record<string, unknown>)[key], memberPath(path, key));
       if (problem !== undefined) return problem;
@@ -153,7 +155,10 @@ export function checkOptions<T extends object>(options: T | undefined, rules: Op
   const { where } = context;
   if (options === undefined) return {} as T;
   if (!isObject(options)) {
-    throw new UsageError("ERR_INVALID_ARGUMENT", `Expected the options of ${where} to be an object, found ${describe(options)}`);
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      `Expected the options of ${where} to be an object, found ${describe(options)}`,
+    );
   }
   for (const name of Object.keys(options)) {
     if (!Object.hasOwn(rules, name)) throw unknownOption(name, Object.keys(rules), context);
@@ -171,7 +176,9 @@ export function checkOptions<T extends object>(options: T | undefined, rules: Op
     if (problem !== undefined) {
       throw new UsageError(
         "ERR_INVALID_ARGUMENT",
-        `Expected ${problem.path} in the options of ${where} to be ${problem.expected}, found ${describe(problem.found)}`,
+        `Expected ${problem.path} in the options of ${where} to be ${problem.expected}, found ${
+          describe(problem.found)
+        }`,
       );
     }
     snapshot[name] = value;

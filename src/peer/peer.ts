@@ -273,7 +273,9 @@ export class Peer {
 
   #closedError(): ConnectionClosedError {
     return new ConnectionClosedError(
-      this.#closeError === undefined ? "The connection is closed" : `The connection closed: ${errorText(this.#closeError)}`,
+      this.#closeError === undefined
+        ? "The connection is closed"
+        : `The connection closed: ${errorText(this.#closeError)}`,
       this.#closeError === undefined ? undefined : { cause: this.#closeError },
     );
   }
@@ -419,7 +421,9 @@ class OutgoingRequest implements SentRequest {
 
   sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
     if (this.finished) {
-      return Promise.reject(new UsageError("ERR_CLOSED", `Request ${this.requestId} is finished; no more updates can be sent`));
+      return Promise.reject(
+        new UsageError("ERR_CLOSED", `Request ${this.requestId} is finished; no more updates can be sent`),
+      );
     }
     return this.#peer.send({ type: MessageType.RequesterUpdate, requestId: this.requestId, serviceId }, body, options);
   }
@@ -487,7 +491,9 @@ class IncomingRequest implements ReceivedRequest {
 
   sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
     if (this.#responded) {
-      return Promise.reject(new UsageError("ERR_CLOSED", `Request ${this.requestId} was answered; no more updates can be sent`));
+      return Promise.reject(
+        new UsageError("ERR_CLOSED", `Request ${this.requestId} was answered; no more updates can be sent`),
+      );
     }
     return this.#peer.send({ type: MessageType.ResponderUpdate, requestId: this.requestId, serviceId }, body, options);
   }

@@ -312,9 +312,13 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     }
     const extraFds = (options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd));
     const call = new OpenCall(method, signal, timeout === Infinity ? undefined : timeout, cancellable);
-    await call.send(sendUnwrapped(params, (value, fds) =>
-      this.peer.sendRequest(this.#router.idOf(method), this.#codec.encode(value), { fds: [...fds, ...extraFds] })
-    ));
+    await call.send(
+      sendUnwrapped(
+        params,
+        (value, fds) =>
+          this.peer.sendRequest(this.#router.idOf(method), this.#codec.encode(value), { fds: [...fds, ...extraFds] }),
+      ),
+    );
     return call;
   }
 

@@ -86,7 +86,8 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
     const outcome = route.target(params, context);
     const result = isAsyncIterator(outcome) ? await streamItems(request, codec, outcome, abort.signal) : await outcome;
     if (request.responded) releaseUnsent(result);
-    else await sendUnwrapped(result, (value, fds) => respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds));
+    else {await sendUnwrapped(result, (value, fds) =>
+        respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds));}
   } catch (error) {
     if (!request.responded) await respondError(request, scope, errorBodyFrom(error));
   } finally {
@@ -204,7 +205,10 @@ async function respondError(
   const fallbacks: (() => [number, Uint8Array])[] = [
     () => [STATUS_ERROR, scope.codec.encode(body)],
     () => [STATUS_ERROR, scope.codec.encode({ code: body.code, message: body.message.slice(0, 1024) })],
-    () => [STATUS_ERROR, scope.codec.encode({ code: body.code.slice(0, 64), message: "The error was too large to send" })],
+    () => [
+      STATUS_ERROR,
+      scope.codec.encode({ code: body.code.slice(0, 64), message: "The error was too large to send" }),
+    ],
     // The header alone: a fizyr text error with no text, which fits the smallest message limit (12 bytes).
     () => [STATUS_ERROR_TEXT, new Uint8Array(0)],
   ];

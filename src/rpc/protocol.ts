@@ -64,7 +64,9 @@ export function remoteErrorFrom(message: Message, codec: Codec): RemoteError {
   const status = message.header.serviceId;
   if (status === STATUS_ERROR) {
     const body = codec.decode(message.body) as Partial<ErrorBody> | null;
-    if (body !== null && typeof body === "object" && typeof body.code === "string" && typeof body.message === "string") {
+    if (
+      body !== null && typeof body === "object" && typeof body.code === "string" && typeof body.message === "string"
+    ) {
       return new RemoteError(body.code, body.message, body.data);
     }
     return new RemoteError("ERR_REMOTE", "The peer sent a malformed error body");

@@ -114,16 +114,14 @@ type ArgsWith<F, Rest extends unknown[]> = [ParamsOptional<F>] extends [true]
 type ParamsOptional<F> = F extends unknown ? undefined extends ParamsOf<F> ? true : false : never;
 
 /** Result type of a call to a handler (an async generator's return value for streaming handlers). */
-export type ResultOf<F> = F extends (...args: never[]) => infer R
-  ? 0 extends 1 & R ? R
+export type ResultOf<F> = F extends (...args: never[]) => infer R ? 0 extends 1 & R ? R
   : R extends AsyncGenerator<unknown, infer Ret, unknown> ? Unwrapped<Ret>
   : R extends AsyncIterable<unknown> ? undefined
   : Unwrapped<Awaited<R>>
   : unknown;
 
 /** Item type streamed by a handler. */
-export type ItemOf<F> = F extends (...args: never[]) => infer R
-  ? 0 extends 1 & R ? R
+export type ItemOf<F> = F extends (...args: never[]) => infer R ? 0 extends 1 & R ? R
   : R extends AsyncIterable<infer T> ? Unwrapped<T>
   : unknown
   : unknown;

@@ -42,7 +42,10 @@ const encoder = new TextEncoder();
  */
 export function parseAddress(address: string): SocketAddress {
   if (typeof address !== "string" || address.length === 0) {
-    throw new UsageError("ERR_INVALID_ADDRESS", `Expected an address string such as "unix:/run/app.sock", got ${String(address)}`);
+    throw new UsageError(
+      "ERR_INVALID_ADDRESS",
+      `Expected an address string such as "unix:/run/app.sock", got ${String(address)}`,
+    );
   }
   let transport: SocketAddress["transport"];
   let rest: string;

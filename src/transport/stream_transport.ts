@@ -61,13 +61,19 @@ export class StreamMessageTransport implements MessageTransport {
   send(message: OutgoingMessage): Promise<void> {
     if (message.fds !== undefined && message.fds.length > 0) {
       return Promise.reject(
-        new UsageError("ERR_FDS_NOT_SUPPORTED", `File descriptors cannot be sent over a ${this.info.transport} connection; use a seqpacket address`),
+        new UsageError(
+          "ERR_FDS_NOT_SUPPORTED",
+          `File descriptors cannot be sent over a ${this.info.transport} connection; use a seqpacket address`,
+        ),
       );
     }
     const size = HEADER_SIZE + message.body.length;
     if (size > this.maxMessageSize) {
       return Promise.reject(
-        new UsageError("ERR_MESSAGE_TOO_LARGE", `Message of ${size} bytes exceeds the ${this.maxMessageSize}-byte limit`),
+        new UsageError(
+          "ERR_MESSAGE_TOO_LARGE",
+          `Message of ${size} bytes exceeds the ${this.maxMessageSize}-byte limit`,
+        ),
       );
     }
     if (this.#closed) return Promise.reject(this.#closedError());

@@ -137,7 +137,9 @@ export class FrameDecoder {
   /** Stops gathering; a gather buffer left mostly empty is queued as a copy of its filled part. */
   #closeGather(): void {
     if (this.#gather === null) return;
-    if (this.#gathered * 2 < this.#gather.length) this.#chunks[this.#chunks.length - 1] = this.#gather.slice(0, this.#gathered);
+    if (this.#gathered * 2 < this.#gather.length) {
+      this.#chunks[this.#chunks.length - 1] = this.#gather.slice(0, this.#gathered);
+    }
     this.#gather = null;
   }
 
