@@ -1,8 +1,8 @@
 /**
  * The fizyr-rpc peer: request ids, responses, updates in both directions
  * and one-way stream messages over a {@link MessageTransport}. Bodies are raw
- * bytes at this level; the RPC layer in `rpc_connection.ts` adds names and
- * encoding.
+ * bytes at this level; the RPC layer (`src/rpc/`) adds names and encoding.
+ * The requests it hands out are in `requests.ts`.
  *
  * @module
  */
@@ -10,95 +10,20 @@
 import { callSafely } from "../base/call_safely.ts";
 import { aFunction, checkOptions, integerFrom, type OptionRules } from "../base/check_option.ts";
 import { ConnectionClosedError, ProtocolError, UsageError } from "../base/errors.ts";
-import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
-import { ERROR_TEXT_SERVICE_ID, type Message, type MessageHeader, MessageType } from "../wire/message.ts";
-import { CountedQueue } from "./counted_queue.ts";
+import { closeUnclaimed } from "../base/fd_handle.ts";
+import { type Message, type MessageHeader, MessageType } from "../wire/message.ts";
 import { DEFAULT_MAX_CONCURRENT_REQUESTS, FLOW_OPTION_RULES, type FlowOptions, ReadGate } from "./read_gate.ts";
+import {
+  IncomingRequest,
+  OutgoingRequest,
+  type ReceivedRequest,
+  type RequestChannel,
+  type SendOptions,
+  type SentRequest,
+} from "./requests.ts";
 import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
 
-/** Options for sending a message. */
-export interface SendOptions {
-  /** File descriptors to pass with the message (seqpacket only). They stay open on the sender. */
-  fds?: readonly number[];
-}
-
-/** A request this side sent and is waiting on. */
-export interface SentRequest {
-  /** The request id on the wire. */
-  readonly requestId: number;
-  /** The service id the request was sent to. */
-  readonly serviceId: number;
-  /** Resolves with the response message (success or error status); rejects if the connection closes first. */
-  readonly response: Promise<Message>;
-  /** True once the response arrived or the request was abandoned. */
-  readonly finished: boolean;
-  /**
-   * Sends a requester update.
-   *
-   * @param serviceId Update kind.
-   * @param body Update body.
-   * @param options Descriptors to pass.
-   */
-  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void>;
-  /**
-   * Waits for the next responder update.
-   *
-   * @returns The update, or `null` once the response arrived.
-   */
-  nextUpdate(): Promise<Message | null>;
-  /**
-   * Stops waiting: later updates and the response are dropped (their
-   * descriptors closed). The request id stays reserved until the response
-   * arrives, so a late response is not a protocol error.
-   */
-  abandon(): void;
-}
-
-/** A request the peer sent to this side. */
-export interface ReceivedRequest {
-  /** The request id on the wire. */
-  readonly requestId: number;
-  /** The service id requested. */
-  readonly serviceId: number;
-  /** The request body. */
-  readonly body: Uint8Array;
-  /** Descriptors that came with the request; the handler owns them. */
-  readonly fds: FdHandle[];
-  /** The connection the request came in on. */
-  readonly info: ConnectionInfo;
-  /** Aborted when the connection closes before a response was sent. */
-  readonly signal: AbortSignal;
-  /** True once a response was sent. */
-  readonly responded: boolean;
-  /**
-   * Sends a responder update.
-   *
-   * @param serviceId Update kind.
-   * @param body Update body.
-   * @param options Descriptors to pass.
-   */
-  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void>;
-  /**
-   * Sends the response, which closes the request.
-   *
-   * @param status Service id of the response: 0 or more for success, negative for an error.
-   * @param body Response body.
-   * @param options Descriptors to pass.
-   */
-  respond(status: number, body: Uint8Array, options?: SendOptions): Promise<void>;
-  /**
-   * Sends a fizyr-style error response: status -1 with a UTF-8 message.
-   *
-   * @param message The error text.
-   */
-  respondError(message: string): Promise<void>;
-  /**
-   * Waits for the next requester update.
-   *
-   * @returns The update, or `null` once the request was answered or the connection closed.
-   */
-  nextUpdate(): Promise<Message | null>;
-}
+export type { ReceivedRequest, SendOptions, SentRequest } from "./requests.ts";
 
 /** Options for {@link Peer}. */
 export interface PeerOptions extends FlowOptions {
@@ -128,8 +53,6 @@ const PEER_OPTION_RULES: OptionRules = {
   ...FLOW_OPTION_RULES,
 };
 
-const textEncoder = new TextEncoder();
-
 /**
  * One end of a fizyr-rpc connection.
  *
@@ -142,7 +65,7 @@ const textEncoder = new TextEncoder();
  * const response = await request.response;
  * ```
  */
-export class Peer {
+export class Peer implements RequestChannel {
   readonly #transport: MessageTransport;
   readonly #options: PeerOptions;
   readonly #sent = new Map<number, OutgoingRequest>();
@@ -388,153 +311,6 @@ export class Peer {
       callSafely(this.#options.onClose, error);
       this.#resolveClosed();
     });
-  }
-}
-
-class OutgoingRequest implements SentRequest {
-  readonly #peer: Peer;
-  readonly requestId: number;
-  readonly serviceId: number;
-  readonly #updates: CountedQueue<Message>;
-  readonly response: Promise<Message>;
-  #resolve!: (message: Message) => void;
-  #reject!: (error: unknown) => void;
-  #finished = false;
-  #abandoned = false;
-
-  constructor(peer: Peer, gate: ReadGate, requestId: number, serviceId: number) {
-    this.#peer = peer;
-    this.#updates = new CountedQueue(gate);
-    this.requestId = requestId;
-    this.serviceId = serviceId;
-    this.response = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    // A caller that only reads updates must not see an unhandled rejection.
-    this.response.catch(() => {});
-  }
-
-  get finished(): boolean {
-    return this.#finished || this.#abandoned;
-  }
-
-  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
-    if (this.finished) {
-      return Promise.reject(
-        new UsageError("ERR_CLOSED", `Request ${this.requestId} is finished; no more updates can be sent`),
-      );
-    }
-    return this.#peer.send({ type: MessageType.RequesterUpdate, requestId: this.requestId, serviceId }, body, options);
-  }
-
-  nextUpdate(): Promise<Message | null> {
-    return this.#updates.next();
-  }
-
-  abandon(): void {
-    if (this.#abandoned) return;
-    this.#abandoned = true;
-    this.#updates.discard();
-  }
-
-  deliverUpdate(message: Message): void {
-    this.#updates.push(message, message.body.length);
-  }
-
-  deliverResponse(message: Message): void {
-    this.#finished = true;
-    this.#updates.endAndRelease();
-    if (this.#abandoned) closeUnclaimed(message.fds);
-    else this.#resolve(message);
-  }
-
-  fail(error: unknown): void {
-    this.#finished = true;
-    this.#updates.endAndRelease(this.#abandoned ? undefined : error);
-    this.#reject(error);
-  }
-}
-
-class IncomingRequest implements ReceivedRequest {
-  readonly #peer: Peer;
-  readonly requestId: number;
-  readonly serviceId: number;
-  readonly body: Uint8Array;
-  readonly fds: FdHandle[];
-  readonly #updates: CountedQueue<Message>;
-  readonly #abort = new AbortController();
-  readonly #forget: () => void;
-  #responded = false;
-
-  constructor(peer: Peer, gate: ReadGate, message: Message, forget: () => void) {
-    this.#peer = peer;
-    this.#updates = new CountedQueue(gate);
-    this.#forget = forget;
-    this.requestId = message.header.requestId;
-    this.serviceId = message.header.serviceId;
-    this.body = message.body;
-    this.fds = message.fds;
-  }
-
-  get info(): ConnectionInfo {
-    return this.#peer.info;
-  }
-
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-
-  get responded(): boolean {
-    return this.#responded;
-  }
-
-  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
-    if (this.#responded) {
-      return Promise.reject(
-        new UsageError("ERR_CLOSED", `Request ${this.requestId} was answered; no more updates can be sent`),
-      );
-    }
-    return this.#peer.send({ type: MessageType.ResponderUpdate, requestId: this.requestId, serviceId }, body, options);
-  }
-
-  respond(status: number, body: Uint8Array, options?: SendOptions): Promise<void> {
-    if (this.#responded) {
-      return Promise.reject(new UsageError("ERR_CLOSED", `Request ${this.requestId} was already answered`));
-    }
-    this.#responded = true;
-    return this.#peer.send({ type: MessageType.Response, requestId: this.requestId, serviceId: status }, body, options)
-      .then(
-        () => this.#finish(),
-        (error: unknown) => {
-          // A refused send wrote nothing: the request is still open and may be answered again.
-          if (error instanceof UsageError) this.#responded = false;
-          else this.#finish();
-          throw error;
-        },
-      );
-  }
-
-  #finish(): void {
-    this.#forget();
-    this.#updates.discard();
-  }
-
-  respondError(message: string): Promise<void> {
-    return this.respond(ERROR_TEXT_SERVICE_ID, textEncoder.encode(message));
-  }
-
-  nextUpdate(): Promise<Message | null> {
-    return this.#updates.next();
-  }
-
-  deliverUpdate(message: Message): void {
-    this.#updates.push(message, message.body.length);
-  }
-
-  fail(error: unknown): void {
-    this.#updates.discard();
-    this.#abort.abort(error);
   }
 }
 

@@ -7,14 +7,15 @@
  */
 
 import { cborCodec, type Codec } from "../wire/codec.ts";
-import { CancelledError, ProtocolError, RemoteError, TimeoutError, UsageError } from "../base/errors.ts";
+import { CancelledError, ProtocolError, RemoteError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed } from "../base/fd_handle.ts";
 import type { Message } from "../wire/message.ts";
-import { Peer, type SentRequest } from "../peer/peer.ts";
+import { Peer } from "../peer/peer.ts";
 import type { Call, CallOptions, RpcCaller } from "./caller.ts";
 import { dispatchRequest } from "./dispatch.ts";
 import { type NotificationListener, type Notifications, type Router, routerOf } from "./router.ts";
-import { remoteErrorFrom, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./protocol.ts";
+import { OpenCall } from "./open_call.ts";
+import { remoteErrorFrom, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./protocol.ts";
 import type { CallArgs, Handler, InputOf, ItemOf, NotifyArgs, ResultOf, Service } from "./service.ts";
 import { type FlowOptions, flowOptionsOf } from "../peer/read_gate.ts";
 import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
@@ -311,7 +312,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
       );
     }
     const extraFds = (options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd));
-    const call = new OpenCall(method, signal, timeout === Infinity ? undefined : timeout, cancellable);
+    const call = new OpenCall(method, { signal, timeout: timeout === Infinity ? undefined : timeout, cancellable });
     await call.send(
       sendUnwrapped(
         params,
@@ -385,106 +386,5 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     } finally {
       closeUnclaimed(message.fds);
     }
-  }
-}
-
-/**
- * Tells the peer a request is cancelled (if it is still open) and stops
- * waiting for it, dropping queued updates and closing their descriptors.
- *
- * @param request The request.
- * @param dropFinished Also drop what a finished request still holds (false
- *   while its holder may still read its items, as with `open()`).
- */
-function cancelRequest(request: SentRequest, dropFinished = true): void {
-  if (!request.finished) request.sendUpdate(UPDATE_CANCEL, new Uint8Array(0)).catch(() => {});
-  else if (!dropFinished) return;
-  request.abandon();
-}
-
-/**
- * The cancellation and timeout wiring of one call. It exists before the
- * request is sent, so a signal or timeout also ends a call whose request is
- * still waiting to be written.
- */
-class OpenCall {
-  readonly method: string;
-  #request: SentRequest | undefined;
-  #error: unknown = undefined;
-  readonly #waiters = new Set<(error: unknown) => void>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #signal: AbortSignal | undefined;
-  readonly #onAbort: () => void;
-  #done = false;
-  /** False when nothing can cancel the call, so waits need no race. */
-  readonly #cancellable: boolean;
-
-  constructor(method: string, signal: AbortSignal | undefined, timeout: number | undefined, cancellable: boolean) {
-    this.method = method;
-    this.#cancellable = cancellable || signal !== undefined || timeout !== undefined;
-    this.#signal = signal;
-    this.#onAbort = () => this.cancel(new CancelledError("The call was cancelled", { cause: signal?.reason }));
-    signal?.addEventListener("abort", this.#onAbort, { once: true });
-    if (timeout !== undefined) this.#timer = setTimeout(() => this.cancel(new TimeoutError(timeout)), timeout);
-  }
-
-  /** The request, once sent. */
-  get request(): SentRequest {
-    return this.#request!;
-  }
-
-  /** Waits for the request to be written, unless the call is cancelled first. */
-  async send(sending: Promise<SentRequest>): Promise<void> {
-    try {
-      this.#request = await this.race(sending);
-    } catch (error) {
-      // Cancelled mid-write: once the request is out, tell the peer it is cancelled.
-      sending.then(cancelRequest, () => {});
-      this.dispose();
-      throw error;
-    }
-    // Cancelled between the write and this line: the request is out, so cancel it there.
-    if (this.#error !== undefined) cancelRequest(this.#request);
-  }
-
-  /** Waits for `promise` unless the call is cancelled first. */
-  race<T>(promise: Promise<T>): Promise<T> {
-    if (!this.#cancellable) return promise;
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    return new Promise<T>((resolve, reject) => {
-      this.#waiters.add(reject);
-      promise.then(
-        (value) => {
-          this.#waiters.delete(reject);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.#waiters.delete(reject);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /** Tells the peer, stops waiting, and rejects every `race`. */
-  cancel(error: unknown): void {
-    if (this.#error !== undefined) return;
-    this.#error = error;
-    for (const reject of this.#waiters) reject(error);
-    this.#waiters.clear();
-    this.dispose();
-  }
-
-  /**
-   * Releases the timer and signal listener; cancels the request if it is still open.
-   *
-   * @param dropFinished Also drop updates a finished request still holds.
-   */
-  dispose(dropFinished = true): void {
-    if (this.#done) return;
-    this.#done = true;
-    clearTimeout(this.#timer);
-    this.#signal?.removeEventListener("abort", this.#onAbort);
-    if (this.#request) cancelRequest(this.#request, dropFinished);
   }
 }

@@ -1,0 +1,297 @@
+/**
+ * The two sides of a fizyr-rpc request as the {@link Peer} hands them out:
+ * a request this side sent ({@link SentRequest}) and one it received
+ * ({@link ReceivedRequest}), each with its queue of updates, counted against
+ * the connection's flow control until they are read.
+ *
+ * @module
+ */
+
+import { UsageError } from "../base/errors.ts";
+import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
+import type { ConnectionInfo } from "../transport/types.ts";
+import { ERROR_TEXT_SERVICE_ID, type Message, type MessageHeader, MessageType } from "../wire/message.ts";
+import { CountedQueue } from "./counted_queue.ts";
+import type { ReadGate } from "./read_gate.ts";
+
+/** Options for sending a message. */
+export interface SendOptions {
+  /** File descriptors to pass with the message (seqpacket only). They stay open on the sender. */
+  fds?: readonly number[];
+}
+
+/** A request this side sent and is waiting on. */
+export interface SentRequest {
+  /** The request id on the wire. */
+  readonly requestId: number;
+  /** The service id the request was sent to. */
+  readonly serviceId: number;
+  /** Resolves with the response message (success or error status); rejects if the connection closes first. */
+  readonly response: Promise<Message>;
+  /** True once the response arrived or the request was abandoned. */
+  readonly finished: boolean;
+  /**
+   * Sends a requester update.
+   *
+   * @param serviceId Update kind.
+   * @param body Update body.
+   * @param options Descriptors to pass.
+   */
+  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void>;
+  /**
+   * Waits for the next responder update.
+   *
+   * @returns The update, or `null` once the response arrived.
+   */
+  nextUpdate(): Promise<Message | null>;
+  /**
+   * Stops waiting: later updates and the response are dropped (their
+   * descriptors closed). The request id stays reserved until the response
+   * arrives, so a late response is not a protocol error.
+   */
+  abandon(): void;
+}
+
+/** A request the peer sent to this side. */
+export interface ReceivedRequest {
+  /** The request id on the wire. */
+  readonly requestId: number;
+  /** The service id requested. */
+  readonly serviceId: number;
+  /** The request body. */
+  readonly body: Uint8Array;
+  /** Descriptors that came with the request; the handler owns them. */
+  readonly fds: FdHandle[];
+  /** The connection the request came in on. */
+  readonly info: ConnectionInfo;
+  /** Aborted when the connection closes before a response was sent. */
+  readonly signal: AbortSignal;
+  /** True once a response was sent. */
+  readonly responded: boolean;
+  /**
+   * Sends a responder update.
+   *
+   * @param serviceId Update kind.
+   * @param body Update body.
+   * @param options Descriptors to pass.
+   */
+  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void>;
+  /**
+   * Sends the response, which closes the request.
+   *
+   * @param status Service id of the response: 0 or more for success, negative for an error.
+   * @param body Response body.
+   * @param options Descriptors to pass.
+   */
+  respond(status: number, body: Uint8Array, options?: SendOptions): Promise<void>;
+  /**
+   * Sends a fizyr-style error response: status -1 with a UTF-8 message.
+   *
+   * @param message The error text.
+   */
+  respondError(message: string): Promise<void>;
+  /**
+   * Waits for the next requester update.
+   *
+   * @returns The update, or `null` once the request was answered or the connection closed.
+   */
+  nextUpdate(): Promise<Message | null>;
+}
+
+/** What a request needs from its connection: to send messages, and to say what the connection is. */
+export interface RequestChannel {
+  /** Information about the connection. */
+  readonly info: ConnectionInfo;
+  /**
+   * Sends a message on the connection.
+   *
+   * @param header Message header.
+   * @param body Message body.
+   * @param options Descriptors to pass.
+   */
+  send(header: MessageHeader, body: Uint8Array, options?: SendOptions): Promise<void>;
+}
+
+const textEncoder = new TextEncoder();
+
+/** The requester's side of a request: its response, and the responder updates that come first. */
+export class OutgoingRequest implements SentRequest {
+  readonly #channel: RequestChannel;
+  readonly requestId: number;
+  readonly serviceId: number;
+  readonly #updates: CountedQueue<Message>;
+  readonly response: Promise<Message>;
+  #resolve!: (message: Message) => void;
+  #reject!: (error: unknown) => void;
+  #finished = false;
+  #abandoned = false;
+
+  /**
+   * Creates the request's bookkeeping (the request itself is sent by the peer).
+   *
+   * @param channel The connection.
+   * @param gate The connection's flow accounting.
+   * @param requestId The request id.
+   * @param serviceId The service id it was sent to.
+   */
+  constructor(channel: RequestChannel, gate: ReadGate, requestId: number, serviceId: number) {
+    this.#channel = channel;
+    this.#updates = new CountedQueue(gate);
+    this.requestId = requestId;
+    this.serviceId = serviceId;
+    this.response = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // A caller that only reads updates must not see an unhandled rejection.
+    this.response.catch(() => {});
+  }
+
+  get finished(): boolean {
+    return this.#finished || this.#abandoned;
+  }
+
+  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
+    if (this.finished) {
+      return Promise.reject(
+        new UsageError("ERR_CLOSED", `Request ${this.requestId} is finished; no more updates can be sent`),
+      );
+    }
+    return this.#channel.send(
+      { type: MessageType.RequesterUpdate, requestId: this.requestId, serviceId },
+      body,
+      options,
+    );
+  }
+
+  nextUpdate(): Promise<Message | null> {
+    return this.#updates.next();
+  }
+
+  abandon(): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#updates.discard();
+  }
+
+  /** Queues an update that arrived for this request (the peer's read loop calls this). */
+  deliverUpdate(message: Message): void {
+    this.#updates.push(message, message.body.length);
+  }
+
+  /** Settles the request with its response (the peer's read loop calls this). */
+  deliverResponse(message: Message): void {
+    this.#finished = true;
+    this.#updates.endAndRelease();
+    if (this.#abandoned) closeUnclaimed(message.fds);
+    else this.#resolve(message);
+  }
+
+  /** Ends the request because the connection closed. */
+  fail(error: unknown): void {
+    this.#finished = true;
+    this.#updates.endAndRelease(this.#abandoned ? undefined : error);
+    this.#reject(error);
+  }
+}
+
+/** The responder's side of a request: the updates that arrive while it is open, and its one response. */
+export class IncomingRequest implements ReceivedRequest {
+  readonly #channel: RequestChannel;
+  readonly requestId: number;
+  readonly serviceId: number;
+  readonly body: Uint8Array;
+  readonly fds: FdHandle[];
+  readonly #updates: CountedQueue<Message>;
+  readonly #abort = new AbortController();
+  readonly #forget: () => void;
+  #responded = false;
+
+  /**
+   * Wraps a received request message.
+   *
+   * @param channel The connection.
+   * @param gate The connection's flow accounting.
+   * @param message The request message.
+   * @param forget Called once the request is answered, so the peer frees its id.
+   */
+  constructor(channel: RequestChannel, gate: ReadGate, message: Message, forget: () => void) {
+    this.#channel = channel;
+    this.#updates = new CountedQueue(gate);
+    this.#forget = forget;
+    this.requestId = message.header.requestId;
+    this.serviceId = message.header.serviceId;
+    this.body = message.body;
+    this.fds = message.fds;
+  }
+
+  get info(): ConnectionInfo {
+    return this.#channel.info;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get responded(): boolean {
+    return this.#responded;
+  }
+
+  sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
+    if (this.#responded) {
+      return Promise.reject(
+        new UsageError("ERR_CLOSED", `Request ${this.requestId} was answered; no more updates can be sent`),
+      );
+    }
+    return this.#channel.send(
+      { type: MessageType.ResponderUpdate, requestId: this.requestId, serviceId },
+      body,
+      options,
+    );
+  }
+
+  respond(status: number, body: Uint8Array, options?: SendOptions): Promise<void> {
+    if (this.#responded) {
+      return Promise.reject(new UsageError("ERR_CLOSED", `Request ${this.requestId} was already answered`));
+    }
+    this.#responded = true;
+    return this.#channel.send(
+      { type: MessageType.Response, requestId: this.requestId, serviceId: status },
+      body,
+      options,
+    )
+      .then(
+        () => this.#finish(),
+        (error: unknown) => {
+          // A refused send wrote nothing: the request is still open and may be answered again.
+          if (error instanceof UsageError) this.#responded = false;
+          else this.#finish();
+          throw error;
+        },
+      );
+  }
+
+  #finish(): void {
+    this.#forget();
+    this.#updates.discard();
+  }
+
+  respondError(message: string): Promise<void> {
+    return this.respond(ERROR_TEXT_SERVICE_ID, textEncoder.encode(message));
+  }
+
+  nextUpdate(): Promise<Message | null> {
+    return this.#updates.next();
+  }
+
+  /** Queues an update that arrived for this request (the peer's read loop calls this). */
+  deliverUpdate(message: Message): void {
+    this.#updates.push(message, message.body.length);
+  }
+
+  /** Ends the request because the connection closed. */
+  fail(error: unknown): void {
+    this.#updates.discard();
+    this.#abort.abort(error);
+  }
+}
