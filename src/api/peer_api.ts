@@ -20,15 +20,7 @@ export {
 } from "../wire/message.ts";
 export { methodId } from "../wire/method_id.ts";
 export { cborCodec, type Codec } from "../wire/codec.ts";
-export {
-  type ErrorBody,
-  STATUS_ERROR,
-  STATUS_ERROR_TEXT,
-  STATUS_OK,
-  UPDATE_CANCEL,
-  UPDATE_END_OF_INPUT,
-  UPDATE_ITEM,
-} from "../rpc/protocol.ts";
+export * from "../rpc/protocol.ts";
 export type { ConnectionInfo, Listener, MessageTransport, PeerCredentials } from "../transport/types.ts";
 export type {
   ConnectTransportFunction,

@@ -248,24 +248,14 @@ export class Peer implements RequestChannel {
         return;
       }
       case MessageType.Response: {
-        const request = this.#sent.get(requestId);
-        if (request === undefined) {
-          closeUnclaimed(message.fds);
-          throw new ProtocolError("ERR_UNKNOWN_REQUEST", `Response for request id ${requestId}, which is not open`);
-        }
+        const request = this.#sentRequest(message, "Response");
         this.#sent.delete(requestId);
         request.deliverResponse(message);
         return;
       }
-      case MessageType.ResponderUpdate: {
-        const request = this.#sent.get(requestId);
-        if (request === undefined) {
-          closeUnclaimed(message.fds);
-          throw new ProtocolError("ERR_UNKNOWN_REQUEST", `Update for request id ${requestId}, which is not open`);
-        }
-        request.deliverUpdate(message);
+      case MessageType.ResponderUpdate:
+        this.#sentRequest(message, "Update").deliverUpdate(message);
         return;
-      }
       case MessageType.RequesterUpdate: {
         // The requester may send an update while our response is on its way: not an error.
         const request = this.#received.get(requestId);
@@ -279,6 +269,15 @@ export class Peer implements RequestChannel {
         return;
       }
     }
+  }
+
+  /** The open request a response or responder update is for; anything else breaks the protocol. */
+  #sentRequest(message: Message, what: "Response" | "Update"): OutgoingRequest {
+    const { requestId } = message.header;
+    const request = this.#sent.get(requestId);
+    if (request !== undefined) return request;
+    closeUnclaimed(message.fds);
+    throw new ProtocolError("ERR_UNKNOWN_REQUEST", `${what} for request id ${requestId}, which is not open`);
   }
 
   #start(request: IncomingRequest): void {

@@ -152,16 +152,9 @@ export class OutgoingRequest implements SentRequest {
   }
 
   sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
-    if (this.finished) {
-      return Promise.reject(
-        new UsageError("ERR_CLOSED", `Request ${this.requestId} is finished; no more updates can be sent`),
-      );
-    }
-    return this.#channel.send(
-      { type: MessageType.RequesterUpdate, requestId: this.requestId, serviceId },
-      body,
-      options,
-    );
+    if (this.finished) return refuseUpdate(this.requestId, "is finished");
+    const header = { type: MessageType.RequesterUpdate, requestId: this.requestId, serviceId };
+    return this.#channel.send(header, body, options);
   }
 
   nextUpdate(): Promise<Message | null> {
@@ -238,16 +231,9 @@ export class IncomingRequest implements ReceivedRequest {
   }
 
   sendUpdate(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<void> {
-    if (this.#responded) {
-      return Promise.reject(
-        new UsageError("ERR_CLOSED", `Request ${this.requestId} was answered; no more updates can be sent`),
-      );
-    }
-    return this.#channel.send(
-      { type: MessageType.ResponderUpdate, requestId: this.requestId, serviceId },
-      body,
-      options,
-    );
+    if (this.#responded) return refuseUpdate(this.requestId, "was answered");
+    const header = { type: MessageType.ResponderUpdate, requestId: this.requestId, serviceId };
+    return this.#channel.send(header, body, options);
   }
 
   respond(status: number, body: Uint8Array, options?: SendOptions): Promise<void> {
@@ -294,4 +280,9 @@ export class IncomingRequest implements ReceivedRequest {
     this.#updates.discard();
     this.#abort.abort(error);
   }
+}
+
+/** The refusal of an update to a request that takes no more (nothing is sent). */
+function refuseUpdate(requestId: number, state: string): Promise<never> {
+  return Promise.reject(new UsageError("ERR_CLOSED", `Request ${requestId} ${state}; no more updates can be sent`));
 }

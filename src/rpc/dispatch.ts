@@ -12,8 +12,8 @@ import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
 import type { Peer, ReceivedRequest } from "../peer/peer.ts";
 import type { RpcCaller } from "./caller.ts";
 import type { Router } from "./router.ts";
+import { errorBodyFrom } from "./error_body.ts";
 import {
-  errorBodyFrom,
   STATUS_ERROR,
   STATUS_ERROR_TEXT,
   STATUS_OK,
