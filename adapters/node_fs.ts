@@ -1,11 +1,13 @@
 /**
- * Socket-file operations through `node:fs`, shared by the Node and Bun
- * adapters (their stream listeners and their seqpacket layer).
+ * File operations through `node:fs`, shared by the Node and Bun adapters:
+ * socket files (their stream listeners and their seqpacket layer), and
+ * reading the certificate and key files of `tls://` addresses.
  *
  * @module
  */
 
-import { chmod, link, lstat, readFile, unlink } from "node:fs/promises";
+import { chmod, link, lstat, mkdtemp, readFile, rename, rmdir, unlink } from "node:fs/promises";
+import { UsageError } from "../src/base/errors.ts";
 import { unlessMissing } from "../src/transport/socket_errors.ts";
 import type { SocketFileOps } from "../src/transport/unix_listener.ts";
 
@@ -20,29 +22,32 @@ export const nodeSocketFiles: SocketFileOps = {
   async unlink(path) {
     await unlessMissing(unlink(path));
   },
+  mkdtemp: (prefix) => mkdtemp(prefix),
+  rename: (from, to) => rename(from, to),
+  rmdir: (path) => rmdir(path),
 };
 
-/** `__SO_ACCEPTCON` in /proc/net/unix: the socket is listening. */
-const LISTENING_FLAG = 0x10000;
-
 /**
- * Whether Linux lists a listening socket bound to `path` in /proc/net/unix
- * (false where that file does not exist). For runtimes whose connect errors
- * do not tell a refused connection from a socket of another type.
+ * Reads a UTF-8 text file, such as a PEM certificate or key given as a path;
+ * the `readTextFile` of a runtime adapter.
  *
- * @param path The socket file path, as it was bound.
- * @returns True if some socket listens there.
+ * @param path The file.
+ * @returns Its text.
+ * @throws {UsageError} `ERR_INVALID_ARGUMENT` naming the file when it is missing or cannot be read, with the cause.
+ *
+ * @example
+ * ```ts ignore
+ * import { readNodeTextFile } from "./node_fs.ts";
+ * const pem = await readNodeTextFile("/etc/peerlink/cert.pem");
+ * ```
  */
-export async function isListeningOnLinux(path: string): Promise<boolean> {
-  let table: string;
+export async function readNodeTextFile(path: string): Promise<string> {
   try {
-    table = await readFile("/proc/net/unix", "utf8");
-  } catch {
-    return false;
+    return await readFile(path, "utf8");
+  } catch (cause) {
+    const reason = (cause as { code?: unknown } | null)?.code === "ENOENT"
+      ? "no such file"
+      : (cause as Error)?.message ?? String(cause);
+    throw new UsageError("ERR_INVALID_ARGUMENT", `Cannot read ${path}: ${reason}`, { cause });
   }
-  return table.split("\n").some((line) => {
-    const fields = line.trim().split(/\s+/);
-    return fields.length >= 8 && fields.slice(7).join(" ") === path &&
-      (parseInt(fields[3]!, 16) & LISTENING_FLAG) !== 0;
-  });
 }

@@ -7,6 +7,7 @@
 
 import { CancelledError, RpcError } from "../src/base/errors.ts";
 import type { HandlerContext } from "../src/rpc/service.ts";
+import type { ConnectionInfo } from "../src/transport/types.ts";
 
 function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -34,7 +35,7 @@ function expectNumber(value: unknown, what: string): number {
  * Builds the demo service.
  *
  * @param runtime Name reported by the `runtime` method.
- * @returns Handlers: `echo`, `add`, `sleep`, `count`, `runtime`.
+ * @returns Handlers: `echo`, `add`, `sleep`, `count`, `sum`, `connection`, `runtime`.
  *
  * @example
  * ```ts
@@ -47,6 +48,8 @@ export function demoService(runtime: string): {
   add: (numbers: number[]) => number;
   sleep: (ms: number, context: HandlerContext) => Promise<number>;
   count: (n: number, context: HandlerContext) => AsyncGenerator<number, number>;
+  sum: (_: unknown, context: HandlerContext) => Promise<number>;
+  connection: (_: unknown, context: HandlerContext) => ConnectionInfo;
   runtime: () => string;
 } {
   return {
@@ -71,6 +74,14 @@ export function demoService(runtime: string): {
       for (let i = 1; i <= last && !context.signal.aborted; i++) yield i;
       return last;
     },
+    /** Adds the numbers the caller streams (client streaming), and returns the total once it ends its input. */
+    sum: async (_: unknown, context: HandlerContext): Promise<number> => {
+      let total = 0;
+      for await (const item of context.input) total += expectNumber(item, "each item");
+      return total;
+    },
+    /** What the server knows about the caller's connection: addresses, and the TLS session and client certificate. */
+    connection: (_: unknown, context: HandlerContext): ConnectionInfo => context.info,
     /** The runtime serving the call. */
     runtime: (): string => runtime,
   };

@@ -3,28 +3,72 @@
  * The `peerlink` command line:
  *
  * ```sh
- * peerlink serve ADDRESS                 # demo server: echo, add, sleep, count, runtime
- * peerlink call ADDRESS METHOD [JSON]    # prints the result as JSON
- * peerlink stream ADDRESS METHOD [JSON]  # prints one JSON line per item
+ * peerlink serve ADDRESS [--cert F --key F [--client-ca F]...]     # demo server
+ * peerlink call ADDRESS METHOD [JSON] [client TLS options]         # prints the result as JSON
+ * peerlink stream ADDRESS METHOD [JSON] [client TLS options]       # prints one JSON line per item
+ * peerlink cert (--out DIR | --cert F --key F) [--host H]... [--ip IP]... [--days N] [--force]
  * ```
  *
- * Runs under Deno (`deno run -A cli.ts`), Bun (`bun cli.ts`) and Node
- * (`npx peerlink`).
+ * Runs under Deno (`deno run -A cli/main.ts`), Bun (`bun cli/main.ts`) and
+ * Node (`npx peerlink`).
  *
  * @module
  */
 
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import process from "node:process";
-import { connect, listen, PeerlinkError } from "../mod.ts";
+import { parseArgs } from "node:util";
+import { type ClientTlsOptions, connect, generateCertificate, listen, PeerlinkError, UsageError } from "../mod.ts";
 import { demoService } from "./demo_service.ts";
 import { currentRuntime } from "../adapters/detect.ts";
 
 const USAGE = `Usage:
-  peerlink serve ADDRESS                 serve the demo methods (echo, add, sleep, count, runtime)
-  peerlink call ADDRESS METHOD [JSON]    call METHOD with JSON params, print the result as JSON
-  peerlink stream ADDRESS METHOD [JSON]  call a streaming METHOD, print one JSON line per item
+  peerlink serve ADDRESS [--cert FILE --key FILE [--client-ca FILE]...]
+      serve the demo methods (echo, add, sleep, count, sum, connection, runtime);
+      tls:// needs --cert and --key; --client-ca requires client certificates signed by it
+  peerlink call ADDRESS METHOD [JSON] [OPTIONS]
+      call METHOD with JSON params, print the result as JSON
+  peerlink stream ADDRESS METHOD [JSON] [OPTIONS]
+      call a streaming METHOD, print one JSON line per item
+  peerlink cert (--out DIR | --cert FILE --key FILE) [--host NAME]... [--ip IP]... [--days N] [--force]
+      write a self-signed certificate and its key (mode 0600; existing files only with --force),
+      print its SHA-256 fingerprint (for --pin); default --host localhost --ip 127.0.0.1 --ip ::1
 
-ADDRESS is unix:/path/to.sock, unix:@abstract-name, seqpacket:/path or seqpacket:@name.`;
+OPTIONS for tls:// (call and stream):
+  --pin FINGERPRINT|FILE     accept exactly this certificate (as peerlink cert printed it)
+  --ca FILE                  trust this CA instead of the system's (repeatable)
+  --server-name NAME         the name the certificate must be valid for (default: the host)
+  --client-cert FILE --client-key FILE   present a client certificate
+
+ADDRESS is unix:/path/to.sock, unix:@name, seqpacket:/path, seqpacket:@name,
+tcp://HOST:PORT or tls://HOST:PORT (port 0 when serving: any free port).
+Put -- before JSON params that start with a dash.`;
+
+/** The options each command takes (node:util parseArgs spelling). */
+const COMMAND_OPTIONS = {
+  serve: {
+    cert: { type: "string" },
+    key: { type: "string" },
+    "client-ca": { type: "string", multiple: true },
+  },
+  call: {
+    pin: { type: "string" },
+    ca: { type: "string", multiple: true },
+    "server-name": { type: "string" },
+    "client-cert": { type: "string" },
+    "client-key": { type: "string" },
+  },
+  cert: {
+    out: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    host: { type: "string", multiple: true },
+    ip: { type: "string", multiple: true },
+    days: { type: "string" },
+    force: { type: "boolean" },
+  },
+} as const;
 
 /** JSON for values CBOR can carry and JSON cannot. */
 function toJson(value: unknown): string {
@@ -44,10 +88,39 @@ function parseParams(text: string | undefined): unknown {
   }
 }
 
-async function serve(address: string): Promise<void> {
+/** Whether a `tcp://` host can only be reached from this machine. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/i.test(host);
+}
+
+/** Warns on stderr when `address` is plain TCP that other machines can reach. */
+function warnIfExposed(address: string, role: "serve" | "call"): void {
+  const match = /^tcp:\/\/(?:\[([^\]]*)\]|([^:]*)):/.exec(address);
+  const host = match?.[1] ?? match?.[2];
+  if (host === undefined || isLoopback(host)) return;
+  const risk = role === "serve"
+    ? "anyone who can reach it can call every method, and nothing is encrypted"
+    : "nothing is encrypted and the server is not authenticated";
+  process.stderr.write(`peerlink: warning: ${address} is plain TCP: ${risk}; use tls:// to protect it\n`);
+}
+
+async function serve(
+  address: string,
+  options: { cert?: string; key?: string; "client-ca"?: string[] },
+): Promise<void> {
   const runtime = currentRuntime();
+  warnIfExposed(address, "serve");
+  const { cert, key, "client-ca": clientCa } = options;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("ERR_INVALID_ARGUMENT", "Expected --cert and --key together, found only one of them");
+  }
+  const tls = cert === undefined || key === undefined ? undefined : { cert, key, ...(clientCa ? { clientCa } : {}) };
+  if (tls === undefined && clientCa !== undefined) {
+    throw new UsageError("ERR_INVALID_ARGUMENT", "Expected --client-ca together with --cert and --key");
+  }
   const server = await listen(address, {
     handlers: demoService(runtime),
+    ...(tls === undefined ? {} : { tls }),
     onError: (error) => process.stderr.write(`peerlink: connection failed: ${(error as Error).message}\n`),
   });
   process.stdout.write(`peerlink: serving ${server.address} on ${runtime} (Ctrl-C to stop)\n`);
@@ -59,8 +132,31 @@ async function serve(address: string): Promise<void> {
   await new Promise(() => {});
 }
 
-async function call(address: string, method: string, params: unknown, streaming: boolean): Promise<void> {
-  const client = await connect(address);
+/** The client's `tls` from the command line, or undefined when no TLS option was given. */
+function clientTls(options: {
+  pin?: string;
+  ca?: string[];
+  "server-name"?: string;
+  "client-cert"?: string;
+  "client-key"?: string;
+}): ClientTlsOptions | undefined {
+  const tls: ClientTlsOptions = {};
+  if (options.pin !== undefined) tls.pin = options.pin;
+  if (options.ca !== undefined) tls.ca = options.ca;
+  if (options["server-name"] !== undefined) tls.serverName = options["server-name"];
+  if (options["client-cert"] !== undefined) tls.cert = options["client-cert"];
+  if (options["client-key"] !== undefined) tls.key = options["client-key"];
+  return Object.keys(tls).length === 0 ? undefined : tls;
+}
+
+async function call(
+  address: string,
+  method: string,
+  params: unknown,
+  { streaming, tls }: { streaming: boolean; tls: ClientTlsOptions | undefined },
+): Promise<void> {
+  warnIfExposed(address, "call");
+  const client = await connect(address, tls === undefined ? {} : { tls });
   try {
     if (streaming) {
       for await (const item of client.stream(method, params)) process.stdout.write(`${toJson(item)}\n`);
@@ -72,21 +168,105 @@ async function call(address: string, method: string, params: unknown, streaming:
   }
 }
 
-async function main(args: string[]): Promise<number> {
-  const [command, address, method, params, ...extra] = args;
-  if (command === "serve" && address !== undefined && method === undefined) {
-    await serve(address);
-    return 0;
+/** Creates `path` with `text`, never replacing a file unless `force`; `O_EXCL` makes that race-free. */
+function writeNew(path: string, text: string, mode: number, force: boolean): void {
+  if (force) rmSync(path, { force: true });
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", mode);
+  } catch (cause) {
+    if ((cause as { code?: string }).code !== "EEXIST") throw cause;
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      `Refusing to overwrite ${path}: it exists (pass --force to replace it)`,
+      {
+        cause,
+      },
+    );
   }
-  if (
-    (command === "call" || command === "stream") && address !== undefined && method !== undefined && extra.length === 0
-  ) {
-    await call(address, method, parseParams(params), command === "stream");
-    return 0;
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
   }
+}
+
+async function cert(options: {
+  out?: string;
+  cert?: string;
+  key?: string;
+  host?: string[];
+  ip?: string[];
+  days?: string;
+  force?: boolean;
+}): Promise<void> {
+  if ((options.out === undefined) === (options.cert === undefined || options.key === undefined)) {
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      "Expected either --out DIR or both --cert FILE and --key FILE, found " +
+        (options.out === undefined ? "neither" : "both"),
+    );
+  }
+  if (options.out !== undefined) mkdirSync(options.out, { recursive: true });
+  const certPath = options.cert ?? join(options.out!, "cert.pem");
+  const keyPath = options.key ?? join(options.out!, "key.pem");
+  const days = options.days === undefined ? undefined : Number(options.days);
+  if (days !== undefined && !Number.isInteger(days)) {
+    throw new UsageError("ERR_INVALID_ARGUMENT", `Expected --days to be a whole number, found "${options.days}"`);
+  }
+  const generated = await generateCertificate({
+    ...(options.host === undefined ? {} : { hosts: options.host }),
+    ...(options.ip === undefined ? {} : { ips: options.ip }),
+    ...(days === undefined ? {} : { days }),
+  });
+  const force = options.force === true;
+  writeNew(keyPath, generated.key, 0o600, force);
+  try {
+    writeNew(certPath, generated.cert, 0o644, force);
+  } catch (error) {
+    rmSync(keyPath, { force: true });
+    throw error;
+  }
+  process.stderr.write(`peerlink: wrote ${certPath} and its key ${keyPath} (mode 0600, keep it secret)\n`);
+  process.stdout.write(`${generated.fingerprint256}\n`);
+}
+
+/** Splits the arguments of one command; an unknown option or a missing value throws `ERR_PARSE_ARGS_*`. */
+function parse<const O extends (typeof COMMAND_OPTIONS)[keyof typeof COMMAND_OPTIONS]>(args: string[], options: O) {
+  return parseArgs({ args, options, allowPositionals: true, strict: true });
+}
+
+/** Runs one command; false when the arguments do not form one. */
+async function run(command: string | undefined, args: string[]): Promise<boolean> {
+  if (command === "serve") {
+    const { values, positionals: [address, ...extra] } = parse(args, COMMAND_OPTIONS.serve);
+    if (address === undefined || extra.length > 0) return false;
+    await serve(address, values);
+  } else if (command === "call" || command === "stream") {
+    const { values, positionals: [address, method, params, ...extra] } = parse(args, COMMAND_OPTIONS.call);
+    if (address === undefined || method === undefined || extra.length > 0) return false;
+    await call(address, method, parseParams(params), { streaming: command === "stream", tls: clientTls(values) });
+  } else if (command === "cert") {
+    const { values, positionals } = parse(args, COMMAND_OPTIONS.cert);
+    if (positionals.length > 0) return false;
+    await cert(values);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+async function main([command, ...args]: string[]): Promise<number> {
   if (command === "help" || command === "--help" || command === "-h") {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  try {
+    if (await run(command, args)) return 0;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS")) throw error;
+    process.stderr.write(`peerlink: ${(error as Error).message}\n`);
   }
   process.stderr.write(`${USAGE}\n`);
   return 2;

@@ -7,7 +7,7 @@
  */
 
 import { loadRuntimeAdapter } from "../adapters/detect.ts";
-import { parseAddress } from "../src/transport/address.ts";
+import { parseUnixAddress } from "../src/transport/address.ts";
 import type { ByteStream, Listener } from "../src/transport/types.ts";
 
 /**
@@ -16,7 +16,7 @@ import type { ByteStream, Listener } from "../src/transport/types.ts";
  * @param address A `unix:` address.
  */
 export async function connectRawStream(address: string): Promise<ByteStream> {
-  return (await loadRuntimeAdapter()).connectStream(parseAddress(address));
+  return (await loadRuntimeAdapter()).connectStream(parseUnixAddress(address));
 }
 
 /**
@@ -25,5 +25,5 @@ export async function connectRawStream(address: string): Promise<ByteStream> {
  * @param address A `unix:` address.
  */
 export async function listenRawStream(address: string): Promise<Listener<ByteStream>> {
-  return (await loadRuntimeAdapter()).listenStream(parseAddress(address), {});
+  return (await loadRuntimeAdapter()).listenStream(parseUnixAddress(address), {});
 }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { listen, type RpcServer } from "../mod.ts";
+import { generateCertificate, listen, type RpcServer } from "../mod.ts";
 import { demoService } from "../cli/demo_service.ts";
-import { run, runtimeName, runtimes, scriptCommand, tempDir } from "./_helpers.ts";
+import { run, runtimeName, runtimes, scriptCommand, start, tempDir } from "./_helpers.ts";
 
 const dir = tempDir();
 const address = `unix:${join(dir.path, "cli.sock")}`;
@@ -43,6 +44,77 @@ describe("peerlink CLI", () => {
       assert.match(usage.stderr, /Usage:/);
       assert.equal(noServer.code, 1);
       assert.match(noServer.stderr, /\[ERR_CONNECTION_FAILED\]/);
+    });
+  }
+});
+
+describe("peerlink CLI over tcp:// and tls://", () => {
+  const files = (name: string) => ({ cert: join(dir.path, `${name}.pem`), key: join(dir.path, `${name}.key`) });
+  const write = (name: string, made: { cert: string; key: string }) => {
+    const paths = files(name);
+    writeFileSync(paths.cert, made.cert);
+    writeFileSync(paths.key, made.key);
+    return paths;
+  };
+
+  for (const runtime of runtimes) {
+    it(`serves and calls tls:// with --pin, --ca and client certificates, and warns about exposed tcp:// (${runtime})`, async () => {
+      const cli = (...args: string[]) => run(scriptCommand(runtime, "cli/main.ts", args));
+      const serverMade = await generateCertificate();
+      const ca = await generateCertificate({ ca: true, commonName: "cli CA" });
+      const server = write(`server-${runtime}`, serverMade);
+      const caPaths = write(`ca-${runtime}`, ca);
+      const member = await generateCertificate({ hosts: ["client"], commonName: "cli client", issuer: ca });
+      const client = write(`client-${runtime}`, member);
+      const tlsServer = start(scriptCommand(runtime, "cli/main.ts", [
+        "serve",
+        "tls://127.0.0.1:0",
+        "--cert",
+        server.cert,
+        "--key",
+        server.key,
+        "--client-ca",
+        caPaths.cert,
+      ]));
+      const exposed = start(scriptCommand(runtime, "cli/main.ts", ["serve", "tcp://0.0.0.0:0"]));
+      try {
+        await tlsServer.waitFor(" on ");
+        const address = /serving (tls:\/\/127\.0\.0\.1:[1-9]\d*) on/.exec(tlsServer.stdout())?.[1];
+        assert.ok(address, tlsServer.stdout());
+        const clientCert = ["--client-cert", client.cert, "--client-key", client.key];
+        const [pinned, trusted, streamed, noClientCert, wrongPin] = await Promise.all([
+          cli("call", address, "connection", "--pin", serverMade.fingerprint256, ...clientCert),
+          cli("call", address, "add", "[1, 2]", "--ca", server.cert, "--server-name", "localhost", ...clientCert),
+          cli("stream", address, "count", "2", "--pin", server.cert, ...clientCert),
+          cli("call", address, "add", "[1]", "--pin", serverMade.fingerprint256),
+          cli("call", address, "add", "[1]", "--pin", ca.fingerprint256, ...clientCert),
+        ]);
+        assert.equal(pinned.code, 0, pinned.stderr);
+        const info = JSON.parse(pinned.stdout);
+        assert.equal(info.transport, "tls");
+        assert.deepEqual(info.tls.peerCertificate, { fingerprint256: member.fingerprint256, subject: "CN=cli client" });
+        assert.deepEqual([trusted.code, trusted.stdout], [0, "3\n"], trusted.stderr);
+        assert.deepEqual([streamed.code, streamed.stdout], [0, "1\n2\n"], streamed.stderr);
+        assert.equal(noClientCert.code, 1);
+        assert.match(noClientCert.stderr, /\[ERR_CONNECTION_CLOSED\]|\[ERR_TLS_/);
+        assert.equal(wrongPin.code, 1);
+        assert.match(wrongPin.stderr, /\[ERR_TLS_PIN_MISMATCH\]/);
+        assert.doesNotMatch(pinned.stderr + tlsServer.stdout(), /warning/);
+
+        await exposed.waitFor(" on ");
+        const port = /serving tcp:\/\/0\.0\.0\.0:([1-9]\d*) on/.exec(exposed.stdout())?.[1];
+        assert.ok(port, exposed.stdout());
+        const [local, remote] = await Promise.all([
+          cli("call", `tcp://127.0.0.1:${port}`, "runtime"),
+          cli("call", `tcp://0.0.0.0:${port}`, "runtime"),
+        ]);
+        assert.deepEqual([local.code, local.stdout, local.stderr], [0, `"${runtime}"\n`, ""]);
+        assert.equal(remote.code, 0, remote.stderr);
+        assert.match(remote.stderr, /warning: tcp:\/\/0\.0\.0\.0:\d+ is plain TCP: nothing is encrypted/);
+      } finally {
+        const stopped = await Promise.all([tlsServer.stop(), exposed.stop()]);
+        assert.match(stopped[1].stderr, /warning: tcp:\/\/0\.0\.0\.0:0 is plain TCP: anyone who can reach it can call/);
+      }
     });
   }
 });

@@ -1,20 +1,47 @@
 /**
  * Bun's socket operations: `Bun.listen` / `Bun.connect` for Unix stream
- * sockets and `bun:ffi` (loaded on first use) for seqpacket sockets.
+ * sockets, TCP and TLS, and `bun:ffi` (loaded on first use) for seqpacket
+ * sockets.
  *
  * @module
  */
 
+import { UsageError } from "../../src/base/errors.ts";
 import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
+import { errnoOf } from "../../src/transport/socket_errors.ts";
 import { listenUnix } from "../../src/transport/unix_listener.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
+import { bunGlobal } from "./bun_api.ts";
 import { bunStreamListener } from "./stream_listener.ts";
 import { connectBunStream } from "./stream_socket.ts";
+import { listenBunTcp } from "./tcp_listener.ts";
+import { connectBunTcp } from "./tcp_socket.ts";
+
+/**
+ * Reads a UTF-8 text file with `Bun.file`.
+ *
+ * @param path The file.
+ * @returns Its text.
+ * @throws {UsageError} `ERR_INVALID_ARGUMENT` naming the file, with Bun's error as `cause`.
+ */
+async function readTextFile(path: string): Promise<string> {
+  try {
+    return await bunGlobal().file(path).text();
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const errno = errnoOf(cause);
+    const reason = errno === undefined || message.includes(errno) ? message : `${message} (${errno})`;
+    throw new UsageError("ERR_INVALID_ARGUMENT", `Cannot read ${path}: ${reason}`, { cause });
+  }
+}
 
 /** Bun's socket operations. */
 export const bunRuntime: RuntimeAdapter = {
   name: "bun",
   listenStream: (address, options) => listenUnix(address, bunStreamListener, options),
   connectStream: connectBunStream,
+  listenTcp: listenBunTcp,
+  connectTcp: connectBunTcp,
+  readTextFile,
   ...lazySeqpacket(() => import("./seqpacket_ffi.ts")),
 };

@@ -11,7 +11,6 @@ import process from "node:process";
 import type { EpollWatcher, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
 import { pollfdFor } from "../seqpacket/layout.ts";
 import { createLibc, type CType, libcSymbols, POLL, type Signature } from "../seqpacket/libc_functions.ts";
-import { nodeSocketFiles } from "../node_fs.ts";
 
 /** The part of `bun:ffi` used here, declared locally so that other type checkers accept this file. */
 interface BunFfi {
@@ -132,6 +131,5 @@ class WorkerWatcher implements EpollWatcher {
 export const seqpacketPlatform: SeqpacketPlatform = {
   os: () => process.platform,
   arch: () => process.arch,
-  files: nodeSocketFiles,
   loadBackend: loadSeqpacketBackend,
 };

@@ -10,13 +10,12 @@ import type { ByteStream } from "../../src/transport/types.ts";
 import type { UnixSocketOps } from "../../src/transport/unix_listener.ts";
 import { bunGlobal } from "./bun_api.ts";
 import { nodeSocketFiles } from "../node_fs.ts";
-import { BunSocketStream, isRefusedByNobody, type SocketState, streamHandlers } from "./stream_socket.ts";
+import { BunSocketStream, type SocketState, streamHandlers } from "./stream_socket.ts";
+import { probeBunUnixPath } from "./unix_probe.ts";
 
 /** Bun's Unix stream listener operations. */
 export const bunStreamListener: UnixSocketOps<ByteStream> = {
   files: nodeSocketFiles,
-  // Bun removes the bound path when the listener stops.
-  removesPathOnClose: true,
   async bind(path, address) {
     const accepted = new AcceptQueue<BunSocketStream>();
     const server = bunGlobal().listen<SocketState>({
@@ -35,17 +34,6 @@ export const bunStreamListener: UnixSocketOps<ByteStream> = {
       },
     };
   },
-  async isStale(path) {
-    try {
-      const probe = await bunGlobal().connect<SocketState>({
-        unix: path,
-        data: {},
-        socket: { data: () => {}, error: () => {} },
-      });
-      probe.terminate();
-      return false;
-    } catch (error) {
-      return isRefusedByNobody(error, path);
-    }
-  },
+  // Bun's own connect cannot tell a busy or other-type socket from a stale one: the kernel can.
+  isStale: async (path) => (await probeBunUnixPath(path)) === "ECONNREFUSED",
 };

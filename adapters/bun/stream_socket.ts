@@ -1,7 +1,7 @@
 /**
  * Bun's sockets (`Bun.listen` / `Bun.connect` callbacks) as
- * {@link ByteStream}s, and the client side: `Bun.connect` to a Unix stream
- * socket.
+ * {@link ByteStream}s, Unix and TCP alike, and the client side of Unix
+ * stream sockets: `Bun.connect` to a path.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { ChunkQueue } from "../../src/transport/chunk_queue.ts";
 import { connectError, isConnectionRefused } from "../../src/transport/socket_errors.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
 import { bunGlobal, type BunSocket, type BunSocketHandler } from "./bun_api.ts";
-import { isListeningOnLinux } from "../node_fs.ts";
+import { probeBunUnixPath } from "./unix_probe.ts";
 
 /** Per-socket state: the stream object once the socket opened. */
 export interface SocketState {
@@ -69,6 +69,16 @@ export class BunSocketStream implements ByteStream {
     this.#chunks.end();
   }
 
+  /**
+   * Called when an established TLS session failed (a fatal alert from the
+   * peer): reads fail with `error` once the buffered bytes are read.
+   *
+   * @param error The typed error.
+   */
+  onError(error: unknown): void {
+    this.#chunks.end(error);
+  }
+
   /** Called by the `close` handler. */
   onClose(): void {
     this.#isClosed = true;
@@ -104,10 +114,20 @@ export class BunSocketStream implements ByteStream {
 
   /** Closes the socket and waits until it is closed. */
   async close(): Promise<void> {
-    if (!this.#isClosed) this.#socket.terminate();
+    // end() sends what Bun still buffers, then the FIN; terminate() would drop it. A peer that
+    // never lets the socket finish closing is cut off after a moment.
+    if (!this.#isClosed) {
+      this.#socket.end();
+      const timer = setTimeout(() => this.#socket.terminate(), CLOSE_GRACE_MS);
+      await this.#closedPromise;
+      clearTimeout(timer);
+    }
     await this.#closedPromise;
   }
 }
+
+/** How long `close()` lets Bun flush and finish closing before it cuts the socket off. */
+const CLOSE_GRACE_MS = 1000;
 
 /**
  * The socket handlers that feed a socket's {@link BunSocketStream}.
@@ -115,7 +135,9 @@ export class BunSocketStream implements ByteStream {
  * @param onOpen Creates the stream of a socket that opened.
  * @returns The handlers for `Bun.listen` or `Bun.connect`.
  */
-export function streamHandlers(onOpen: (socket: BunSocket<SocketState>) => void): BunSocketHandler<SocketState> {
+export function streamHandlers<Socket extends BunSocket<SocketState>>(
+  onOpen: (socket: Socket) => void,
+): BunSocketHandler<SocketState, Socket> {
   return {
     binaryType: "uint8array",
     open: onOpen,
@@ -125,19 +147,6 @@ export function streamHandlers(onOpen: (socket: BunSocket<SocketState>) => void)
     close: (socket) => socket.data.stream?.onClose(),
     error: () => {},
   };
-}
-
-/**
- * Tells a refused connection from a live socket of another type. Bun reports
- * every failed Unix connect as ECONNREFUSED, even EPROTOTYPE from a live
- * seqpacket socket, so the kernel's table of listening sockets is asked too.
- *
- * @param error What `Bun.connect` threw.
- * @param path The socket file.
- * @returns True only if nobody listens at `path`.
- */
-export async function isRefusedByNobody(error: unknown, path: string): Promise<boolean> {
-  return isConnectionRefused(error) && !(await isListeningOnLinux(path));
 }
 
 /**
@@ -160,10 +169,13 @@ export async function connectBunStream(address: SocketAddress): Promise<ByteStre
     });
     return state.stream!;
   } catch (error) {
-    // Bun reports EPROTOTYPE as ECONNREFUSED too: name the real reason when a socket listens there.
-    const otherType = !address.abstract && isConnectionRefused(error) && (await isListeningOnLinux(address.path));
+    // Bun reports every failed Unix connect as ECONNREFUSED: ask the kernel for the real reason.
+    const errno = isConnectionRefused(error)
+      ? await probeBunUnixPath(socketPathOf(address)).catch(() => undefined)
+      : undefined;
+    const real = errno !== undefined && errno !== "ECONNREFUSED";
     throw connectError(
-      otherType ? Object.assign(new Error("Bun: connection refused", { cause: error }), { code: "EPROTOTYPE" }) : error,
+      real ? Object.assign(new Error(`Bun: ${errno}`, { cause: error }), { code: errno }) : error,
       shown,
     );
   }

@@ -11,7 +11,6 @@
 import type { EpollWatcher, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
 import { pollfdFor } from "../seqpacket/layout.ts";
 import { createLibc, type CType, libcSymbols, POLL, type Signature } from "../seqpacket/libc_functions.ts";
-import { denoSocketFiles } from "./socket_files.ts";
 
 /**
  * The part of the `Deno` namespace used here, declared locally so that this
@@ -84,6 +83,5 @@ class BlockingPoolWatcher implements EpollWatcher {
 export const seqpacketPlatform: SeqpacketPlatform = {
   os: () => deno().build.os,
   arch: () => deno().build.arch,
-  files: denoSocketFiles,
   loadBackend: loadSeqpacketBackend,
 };

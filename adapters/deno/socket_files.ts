@@ -19,4 +19,13 @@ export const denoSocketFiles: SocketFileOps = {
   async unlink(path) {
     await unlessMissing(Deno.remove(path));
   },
+  mkdtemp: (prefix) => {
+    const slash = prefix.lastIndexOf("/");
+    return Deno.makeTempDir({
+      dir: slash < 0 ? "." : prefix.slice(0, slash + 1) || "/",
+      prefix: prefix.slice(slash + 1),
+    });
+  },
+  rename: (from, to) => Deno.rename(from, to),
+  rmdir: (path) => Deno.remove(path),
 };

@@ -36,8 +36,6 @@ function bound(listener: Deno.Listener, address: string): BoundSocket<ByteStream
 /** Deno's Unix stream listener operations. */
 export const denoStreamListener: UnixSocketOps<ByteStream> = {
   files: denoSocketFiles,
-  // Deno removes the bound path when the listener is closed (or dropped).
-  removesPathOnClose: true,
   async bind(path, address) {
     return bound(Deno.listen({ transport: "unix", path }), address);
   },

@@ -1,6 +1,8 @@
 /**
- * Deno's Unix stream connections (`Deno.UnixConn`) as {@link ByteStream}s,
- * and the client side: `Deno.connect`.
+ * Deno's stream connections as {@link ByteStream}s: the one wrapper of a
+ * `Deno.Conn` for Unix sockets (`Deno.UnixConn`), TCP (`Deno.TcpConn`) and
+ * native TLS (`Deno.TlsConn`), which differ only in their `info`; and the
+ * client side of Unix stream sockets, `Deno.connect`.
  *
  * @module
  */
@@ -18,6 +20,7 @@ export class DenoConnStream implements ByteStream {
   readonly info: ConnectionInfo;
   readonly #conn: Deno.Conn;
   readonly #buffer = new Uint8Array(READ_BUFFER_SIZE);
+  readonly #readError: (error: unknown) => unknown;
   #closed = false;
 
   /**
@@ -25,16 +28,20 @@ export class DenoConnStream implements ByteStream {
    *
    * @param conn The connection.
    * @param info What is known about it.
+   * @param readError Turns an error of a read (other than the socket being closed or reset) into what `read`
+   *   throws; by default Deno's error is thrown as it is.
    */
-  constructor(conn: Deno.Conn, info: ConnectionInfo) {
+  constructor(conn: Deno.Conn, info: ConnectionInfo, readError: (error: unknown) => unknown = (error) => error) {
     this.#conn = conn;
     this.info = info;
+    this.#readError = readError;
   }
 
   /**
    * Reads the next chunk.
    *
    * @returns A copy of the bytes read, or `null` once the peer closed its side or the stream was closed.
+   * @throws what `readError` made of a failed read.
    */
   async read(): Promise<Uint8Array | null> {
     if (this.#closed) return null;
@@ -43,7 +50,7 @@ export class DenoConnStream implements ByteStream {
       count = await this.#conn.read(this.#buffer);
     } catch (error) {
       if (this.#closed || isClosedError(error)) return null;
-      throw error;
+      throw this.#readError(error);
     }
     return count === null ? null : this.#buffer.slice(0, count);
   }
@@ -70,13 +77,17 @@ export class DenoConnStream implements ByteStream {
 
 /**
  * Whether a Deno socket error only says that the socket was closed.
+ * `UnexpectedEof` is a TLS peer closing without `close_notify`, as a
+ * node:tls socket's `destroy()` does; a cut frame is still caught by the
+ * framing above.
  *
  * @param error What Deno threw.
- * @returns True for a closed or reset resource.
+ * @returns True for a closed or reset resource, or a TLS peer that closed.
  */
 export function isClosedError(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted ||
-    error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
+    error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.UnexpectedEof;
 }
 
 /**

@@ -14,7 +14,6 @@ import { isMainThread } from "node:worker_threads";
 import { UsageError } from "../../src/base/errors.ts";
 import type { EpollWatcher, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
 import { createLibc, type CType, libcSymbols, type NativeFunction } from "../seqpacket/libc_functions.ts";
-import { nodeSocketFiles } from "../node_fs.ts";
 
 /** The subset of koffi's API used here; its own typings vary between releases. */
 interface Koffi {
@@ -144,6 +143,5 @@ class UvPollWatcher implements EpollWatcher {
 export const seqpacketPlatform: SeqpacketPlatform = {
   os: () => process.platform,
   arch: () => process.arch,
-  files: nodeSocketFiles,
   loadBackend: loadSeqpacketBackend,
 };

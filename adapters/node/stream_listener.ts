@@ -13,13 +13,17 @@ import { isConnectionRefused } from "../../src/transport/socket_errors.ts";
 import type { ByteStream } from "../../src/transport/types.ts";
 import type { BoundSocket, UnixSocketOps } from "../../src/transport/unix_listener.ts";
 import { nodeSocketFiles } from "../node_fs.ts";
-import { NodeSocketStream } from "./stream_socket.ts";
+import { NodeSocketStream } from "../node_net/socket_stream.ts";
 
 /** Starts a server on `path`; rejects with libuv's error. */
 function bind(path: string, address: string): Promise<BoundSocket<ByteStream>> {
   const server = net.createServer();
-  const accepted = new AcceptQueue<net.Socket>();
-  server.on("connection", (socket) => accepted.push(socket));
+  const accepted = new AcceptQueue<ByteStream>();
+  // Wrapped at once, so that an error or close before accept() is seen (and buffering is bounded).
+  server.on(
+    "connection",
+    (socket) => accepted.push(new NodeSocketStream(socket, { transport: "unix", localAddress: address })),
+  );
   return new Promise((resolve, reject) => {
     server.once("error", (error: Error & { code?: string }) => {
       // libuv reports a missing directory as EACCES; say what really went wrong.
@@ -29,12 +33,9 @@ function bind(path: string, address: string): Promise<BoundSocket<ByteStream>> {
     server.listen(path, () => {
       server.on("error", () => {});
       resolve({
-        async accept() {
-          const socket = await accepted.next();
-          return socket === null ? null : new NodeSocketStream(socket, { transport: "unix", localAddress: address });
-        },
+        accept: () => accepted.next(),
         close() {
-          accepted.end((socket) => socket.destroy());
+          accepted.end((stream) => void stream.close());
           // Stops accepting at once; the callback would wait for every accepted socket, which the caller closes.
           server.close();
         },
@@ -46,8 +47,6 @@ function bind(path: string, address: string): Promise<BoundSocket<ByteStream>> {
 /** Node's Unix stream listener operations. */
 export const nodeStreamListener: UnixSocketOps<ByteStream> = {
   files: nodeSocketFiles,
-  // libuv removes the bound path when the server closes.
-  removesPathOnClose: true,
   bind,
   isStale: (path) =>
     new Promise((resolve) => {

@@ -71,6 +71,13 @@ export const CMSG_LEN_OFFSET = 0;
 export const CMSG_LEVEL_OFFSET = 8;
 export const CMSG_TYPE_OFFSET = 12;
 
+/** struct statx (256 bytes): the fields read here. */
+export const STATX_SIZE = 256;
+export const STX_MODE = 28;
+export const STX_INO = 32;
+export const STX_DEV_MAJOR = 136;
+export const STX_DEV_MINOR = 140;
+
 /** struct ucred (12 bytes): pid, uid, gid. */
 export const UCRED_SIZE = 12;
 

@@ -2,8 +2,8 @@
  * What each runtime provides to the seqpacket layer: sync libc bindings
  * (built from the one signature table in `libc_functions.ts`), memory with
  * a stable address, a way to learn without blocking the JavaScript thread
- * that an epoll descriptor has become readable, and its platform and file
- * operations. Everything else lives in the shared files of this folder.
+ * that an epoll descriptor has become readable, and its platform.
+ * Everything else lives in the shared files of this folder.
  *
  * Pointer arguments are `Uint8Array`s (or `null` for NULL); every binding
  * passes the view's own start address. All functions return what libc
@@ -11,8 +11,6 @@
  *
  * @module
  */
-
-import type { SocketFileOps } from "../../src/transport/unix_listener.ts";
 
 /** Memory whose address never changes, for pointers stored inside structures. */
 export interface NativeMemory {
@@ -55,6 +53,16 @@ export interface Libc {
   /** Reads or writes the 8-byte counter of an eventfd. */
   read(fd: number, buffer: Uint8Array, length: number): number;
   write(fd: number, buffer: Uint8Array, length: number): number;
+
+  /** File operations on NUL-terminated paths, so that seqpacket listeners need no other permission than FFI. */
+  statx(dirfd: number, path: Uint8Array, flags: number, mask: number, buffer: Uint8Array): number;
+  chmod(path: Uint8Array, mode: number): number;
+  link(existing: Uint8Array, path: Uint8Array): number;
+  unlink(path: Uint8Array): number;
+  rename(from: Uint8Array, to: Uint8Array): number;
+  rmdir(path: Uint8Array): number;
+  /** Replaces the trailing `XXXXXX` of `template` in place; 1 on success, 0 on failure (errno set). */
+  mkdtemp(template: Uint8Array): number;
 }
 
 /**
@@ -90,8 +98,6 @@ export interface SeqpacketPlatform {
   os(): string;
   /** The CPU architecture, in the runtime's spelling (`x86_64` or `x64`, `aarch64` or `arm64`). */
   arch(): string;
-  /** The runtime's socket-file operations, for listeners on a path. */
-  readonly files: SocketFileOps;
   /** Loads the FFI bindings; called once, on first use, after the platform was checked. */
   loadBackend(): Promise<SeqpacketBackend>;
 }

@@ -44,6 +44,13 @@ export const LIBC_FUNCTIONS: Readonly<Record<LibcFunctionName, Signature>> = {
   eventfd: { args: ["uint32", "int"], result: "int" },
   read: { args: ["int", "pointer", "size"], result: "ssize" },
   write: { args: ["int", "pointer", "size"], result: "ssize" },
+  statx: { args: ["int", "pointer", "int", "uint32", "pointer"], result: "int" },
+  chmod: { args: ["pointer", "uint32"], result: "int" },
+  link: { args: ["pointer", "pointer"], result: "int" },
+  unlink: { args: ["pointer"], result: "int" },
+  rename: { args: ["pointer", "pointer"], result: "int" },
+  rmdir: { args: ["pointer"], result: "int" },
+  mkdtemp: { args: ["pointer"], result: "pointer" },
 };
 
 /** `__errno_location()`, for runtimes that read errno through memory (Deno and Bun). */
@@ -96,7 +103,15 @@ export function createLibc(
 ): Libc {
   const calls = mapSignatures(LIBC_FUNCTIONS, (signature, name) => {
     const call = functions[name];
-    return signature.result === "ssize" ? (...args: unknown[]) => Number(call(...args)) : call;
+    if (signature.result === "ssize") return (...args: unknown[]) => Number(call(...args));
+    // A returned pointer only says success or failure here (mkdtemp): NULL is null, 0 or 0n depending on the FFI.
+    if (signature.result === "pointer") {
+      return (...args: unknown[]) => {
+        const pointer = call(...args);
+        return pointer === null || pointer === 0 || pointer === 0n ? 0 : 1;
+      };
+    }
+    return call;
   });
   const accept4 = functions.accept4;
   return {

@@ -8,6 +8,7 @@
 
 /** Socket, message and file flags. */
 export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
 export const SOCK_SEQPACKET = 5;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
@@ -40,3 +41,11 @@ export const EPOLLONESHOT = 0x40000000;
 export const POLLIN = 0x1;
 export const EFD_CLOEXEC = 0o2000000;
 export const EFD_NONBLOCK = 0o4000;
+
+/** statx(2), for the identity of socket files. */
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const STATX_TYPE = 0x1;
+export const STATX_INO = 0x100;
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;

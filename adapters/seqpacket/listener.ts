@@ -49,7 +49,6 @@ function seqpacketSocketOps(system: SeqpacketSystem, settings: ListenerSettings)
   const libc = system.libc;
   return {
     files: system.files,
-    removesPathOnClose: false,
     bind(path, address) {
       const fd = system.newSocket();
       try {

@@ -42,7 +42,7 @@ export function createSeqpacketOperations(platform: SeqpacketPlatform): Seqpacke
   function load(): Promise<SeqpacketSystem> {
     if (system === undefined) {
       const layout = checkPlatform(platform);
-      const loading = platform.loadBackend().then((backend) => new SeqpacketSystem(backend, layout, platform.files));
+      const loading = platform.loadBackend().then((backend) => new SeqpacketSystem(backend, layout));
       loading.catch(() => {
         if (system === loading) system = undefined;
       });

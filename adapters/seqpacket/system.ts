@@ -6,6 +6,7 @@
  * @module
  */
 
+import { libcSocketFiles } from "./socket_files.ts";
 import { UsageError } from "../../src/base/errors.ts";
 import type { PeerCredentials } from "../../src/transport/types.ts";
 import type { SocketFileOps } from "../../src/transport/unix_listener.ts";
@@ -35,7 +36,7 @@ export class SeqpacketSystem {
   readonly poller: EpollPoller;
   /** The msghdr buffers. */
   readonly buffer: MessageBuffer;
-  /** The runtime's socket-file operations. */
+  /** The socket-file operations of listeners, through the same libc bindings. */
   readonly files: SocketFileOps;
   /** Closes a descriptor; the close function given to received descriptors. */
   readonly closeFd: (fd: number) => void;
@@ -43,12 +44,11 @@ export class SeqpacketSystem {
   /**
    * @param backend The runtime binding.
    * @param layout The architecture's struct layout.
-   * @param files The runtime's socket-file operations.
    */
-  constructor(backend: SeqpacketBackend, layout: StructLayout, files: SocketFileOps) {
+  constructor(backend: SeqpacketBackend, layout: StructLayout) {
     const libc = backend.libc;
     this.libc = libc;
-    this.files = files;
+    this.files = libcSocketFiles(libc);
     this.poller = new EpollPoller(libc, layout, (epfd) => backend.watch(epfd));
     this.buffer = new MessageBuffer(libc);
     this.closeFd = (fd) => {

@@ -1,17 +1,22 @@
 /**
- * `listen` and `connect`, bound to a runtime adapter.
+ * `listen` and `connect`, bound to a runtime adapter: which adapter
+ * operation an address needs (`unix:` and `tcp://`/`tls://` byte streams
+ * framed by `StreamMessageTransport`, the same u32 length prefix on both;
+ * `seqpacket:` datagrams by `PacketMessageTransport`).
  *
  * @module
  */
 
-import { parseAddress, type SocketAddress } from "../transport/address.ts";
+import { callSafely } from "../base/call_safely.ts";
+import { isInetAddress, parseAddress } from "../transport/address.ts";
 import { PacketMessageTransport } from "../transport/packet_transport.ts";
 import type { RuntimeAdapter, SeqpacketListenOptions } from "../transport/runtime_adapter.ts";
 import { RpcConnection } from "../rpc/connection.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { StreamMessageTransport } from "../transport/stream_transport.ts";
-import type { Listener, MessageTransport } from "../transport/types.ts";
-import { checkEntryOptions } from "./validate_options.ts";
+import type { ConnectionInfo, Listener, MessageTransport } from "../transport/types.ts";
+import { tcpConnectSettings, tcpListenSettings } from "./tcp_settings.ts";
+import { checkAddressOptions, checkEntryOptions } from "./validate_options.ts";
 import type {
   ConnectFunction,
   ConnectTransportFunction,
@@ -23,13 +28,18 @@ import type {
 } from "./entry_options.ts";
 
 export type {
+  ClientTlsOptions,
   ConnectFunction,
   ConnectOptions,
   ConnectTransportFunction,
+  FramingOptions,
   ListenFunction,
   ListenOptions,
   ListenTransportFunction,
   ListenTransportOptions,
+  ServerTlsOptions,
+  TcpConnectOptions,
+  TcpListenOptions,
   TransportOptions,
   TransportPairFunction,
 } from "./entry_options.ts";
@@ -58,10 +68,12 @@ export interface BoundApi {
  */
 export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundApi {
   const openListener = async (
+    entry: "listen" | "listenTransport",
     address: string,
     options: ListenTransportOptions,
   ): Promise<Listener<MessageTransport>> => {
     const parsed = parseAddress(address);
+    checkAddressOptions(entry, parsed, options);
     const runtime = await loadRuntime();
     if (parsed.transport === "seqpacket") {
       return mapListener(
@@ -69,37 +81,50 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
         (s) => new PacketMessageTransport(s),
       );
     }
-    const listener = await runtime.listenStream(parsed, options.mode === undefined ? {} : { mode: options.mode });
+    // The server's onError hears of connections a TLS listener refused before they could be served.
+    const { onError } = options as { onError?: (error: unknown, info: ConnectionInfo) => void };
+    const onRejected = onError && ((error: unknown, info: ConnectionInfo) => callSafely(onError, error, info));
+    const listener = isInetAddress(parsed)
+      ? await runtime.listenTcp(parsed, await tcpListenSettings(runtime, options, `${entry}()`, onRejected))
+      : await runtime.listenStream(parsed, options.mode === undefined ? {} : { mode: options.mode });
     return mapListener(listener, (stream) => new StreamMessageTransport(stream, streamOptions(options)));
   };
 
-  const openTransport = async (address: string, options: TransportOptions): Promise<MessageTransport> => {
-    const parsed: SocketAddress = parseAddress(address);
+  const openTransport = async (
+    entry: "connect" | "connectTransport",
+    address: string,
+    options: TransportOptions,
+  ): Promise<MessageTransport> => {
+    const parsed = parseAddress(address);
+    checkAddressOptions(entry, parsed, options);
     const runtime = await loadRuntime();
     if (parsed.transport === "seqpacket") {
       return new PacketMessageTransport(await runtime.connectSeqpacket(parsed, seqpacketOptions(options)));
     }
-    return new StreamMessageTransport(await runtime.connectStream(parsed), streamOptions(options));
+    const stream = isInetAddress(parsed)
+      ? await runtime.connectTcp(parsed, await tcpConnectSettings(runtime, parsed, options, `${entry}()`))
+      : await runtime.connectStream(parsed);
+    return new StreamMessageTransport(stream, streamOptions(options));
   };
 
   const listenTransport: ListenTransportFunction = async (address, given) => {
     const options = checkEntryOptions("listenTransport", given);
-    return openListener(address, options);
+    return openListener("listenTransport", address, options);
   };
 
   const connectTransport: ConnectTransportFunction = async (address, given) => {
     const options = checkEntryOptions("connectTransport", given);
-    return openTransport(address, options);
+    return openTransport("connectTransport", address, options);
   };
 
   const listen: ListenFunction = async (address, given) => {
     const options = checkEntryOptions("listen", given);
-    return new RpcServer(await openListener(address, options), options);
+    return new RpcServer(await openListener("listen", address, options), options);
   };
 
   const connect: ConnectFunction = async (address, given) => {
     const options = checkEntryOptions("connect", given);
-    const transport = await openTransport(address, options);
+    const transport = await openTransport("connect", address, options);
     try {
       await options.handshake?.(transport);
       return new RpcConnection(transport, options);
@@ -123,7 +148,7 @@ function streamOptions(options: TransportOptions): { maxMessageSize?: number } {
   return options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize };
 }
 
-function seqpacketOptions(options: ListenTransportOptions): SeqpacketListenOptions {
+function seqpacketOptions(options: SeqpacketListenOptions): SeqpacketListenOptions {
   const result: SeqpacketListenOptions = {};
   if (options.maxPacketSize !== undefined) result.maxPacketSize = options.maxPacketSize;
   if (options.maxFds !== undefined) result.maxFds = options.maxFds;

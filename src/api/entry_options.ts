@@ -13,14 +13,88 @@ import type { Service } from "../rpc/service.ts";
 import type { SeqpacketListenOptions, SeqpacketOptions } from "../transport/runtime_adapter.ts";
 import type { Listener, MessageTransport } from "../transport/types.ts";
 
-/** Options for connecting a transport (no RPC layer). */
-export interface TransportOptions extends SeqpacketOptions {
+/**
+ * The TLS side of a `tls://` server. Each certificate or key is either PEM
+ * text (a string starting with `-----BEGIN`) or the path of a file holding
+ * it, read when `listen` is called.
+ */
+export interface ServerTlsOptions {
+  /** The server's certificate (chain), PEM or a path. Required. */
+  cert: string;
+  /** The private key of `cert`, PEM or a path. Required. */
+  key: string;
+  /**
+   * Require client certificates signed by this CA (or one of these): a
+   * client without one, or with another, fails the handshake. PEM or paths.
+   * Default: no client certificates are asked for.
+   */
+  clientCa?: string | string[];
+}
+
+/**
+ * The TLS side of a `tls://` client. Without `pin`, the server's
+ * certificate must chain to `ca` (default: the system's roots) and be valid
+ * for `serverName`; with `pin`, exactly the pinned certificate is accepted,
+ * whoever signed it.
+ */
+export interface ClientTlsOptions {
+  /** Trust these CAs instead of the system's roots: PEM or paths. Ignored with `pin`. */
+  ca?: string | string[];
+  /**
+   * Accept exactly the certificate with this SHA-256 fingerprint (64 hex
+   * digits, with or without colons, any case: what `peerlink cert` and
+   * `openssl x509 -noout -fingerprint -sha256` print), or the certificate
+   * itself (PEM or a path), whose fingerprint is taken. Any other
+   * certificate fails with `ERR_TLS_PIN_MISMATCH`; the chain is not checked.
+   */
+  pin?: string;
+  /** The name the certificate must be valid for, also sent as SNI. Default: the address's host. */
+  serverName?: string;
+  /**
+   * Check that the certificate is valid for `serverName`. Default true; false
+   * is accepted only together with `pin` (the pin alone then identifies the
+   * server).
+   */
+  checkServerName?: boolean;
+  /** A client certificate to present (for servers with `clientCa`), PEM or a path. Needs `key`. */
+  cert?: string;
+  /** The private key of `cert`, PEM or a path. */
+  key?: string;
+}
+
+/** Options of a `tcp://` or `tls://` listener; refused with other addresses. */
+export interface TcpListenOptions {
+  /** TLS certificate and key: required for `tls://`, refused for `tcp://`. */
+  tls?: ServerTlsOptions;
+  /** Set TCP_NODELAY on accepted connections (small messages go out at once). Default true. */
+  noDelay?: boolean;
+}
+
+/** Options of a `tcp://` or `tls://` connect; refused with other addresses. */
+export interface TcpConnectOptions {
+  /** How to check the server: optional for `tls://`, refused for `tcp://`. */
+  tls?: ClientTlsOptions;
+  /** Set TCP_NODELAY on the connection. Default true. */
+  noDelay?: boolean;
+  /**
+   * Milliseconds the connection (and the TLS handshake) may take before the
+   * connect fails with `ERR_CONNECTION_FAILED`: an integer from 1 to
+   * 2^31 − 1. Default 10 000.
+   */
+  connectTimeout?: number;
+}
+
+/** Framing options every transport takes. */
+export interface FramingOptions extends SeqpacketOptions {
   /** Largest message (header + body) on stream sockets: an integer from 12 to 2^32 − 1. Default 16 MiB. */
   maxMessageSize?: number;
 }
 
+/** Options for connecting a transport (no RPC layer). */
+export interface TransportOptions extends FramingOptions, TcpConnectOptions {}
+
 /** Options for listening for transports (no RPC layer). */
-export interface ListenTransportOptions extends TransportOptions, SeqpacketListenOptions {}
+export interface ListenTransportOptions extends FramingOptions, SeqpacketListenOptions, TcpListenOptions {}
 
 /** Options of `listen`. */
 export interface ListenOptions<S extends Service = Service> extends ListenTransportOptions, RpcServerOptions<S> {}

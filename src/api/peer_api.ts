@@ -21,11 +21,21 @@ export {
 export { methodId } from "../wire/method_id.ts";
 export { cborCodec, type Codec } from "../wire/codec.ts";
 export * from "../rpc/protocol.ts";
-export type { ConnectionInfo, Listener, MessageTransport, PeerCredentials } from "../transport/types.ts";
 export type {
+  ConnectionInfo,
+  InetEndpoint,
+  Listener,
+  MessageTransport,
+  PeerCertificate,
+  PeerCredentials,
+  TlsInfo,
+} from "../transport/types.ts";
+export type {
+  ClientTlsOptions,
   ConnectTransportFunction,
   ListenTransportFunction,
   ListenTransportOptions,
+  ServerTlsOptions,
   TransportOptions,
   TransportPairFunction,
 } from "./bind_runtime.ts";

@@ -1,14 +1,22 @@
 /**
  * What an application uses, besides `listen` and `connect` (which each
  * entry point binds to its runtime): the service, handler and context
- * types, descriptors, errors and options. Every entry point of the package
+ * types, descriptors, errors and options, and the certificate helper for
+ * `tls://`. Every entry point of the package
  * (`mod.ts`, `adapters/<runtime>/mod.ts`) re-exports exactly this list; the
  * fizyr-level machinery is in `peer_api.ts`, and the rest is private.
  *
  * @module
  */
 
-export type { ConnectFunction, ConnectOptions, ListenFunction, ListenOptions } from "./bind_runtime.ts";
+export type {
+  ClientTlsOptions,
+  ConnectFunction,
+  ConnectOptions,
+  ListenFunction,
+  ListenOptions,
+  ServerTlsOptions,
+} from "./bind_runtime.ts";
 export type { Call, CallOptions, RpcConnection } from "../rpc/connection.ts";
 export type { RpcCaller } from "../rpc/caller.ts";
 export type { AcceptFilter, Handshake, RpcServer } from "../rpc/server.ts";
@@ -18,7 +26,15 @@ export type { Handler, HandlerContext, ItemOf, MethodName, ParamsOf, ResultOf, S
 export type { CallArgs, InputOf, NotifyArgs } from "../rpc/service.ts";
 export { type Received, type WithFds, withFds, type WithFdsOptions } from "../rpc/with_fds.ts";
 export type { FdHandle } from "../base/fd_handle.ts";
-export type { ConnectionInfo, MessageTransport, PeerCredentials } from "../transport/types.ts";
+export type {
+  ConnectionInfo,
+  InetEndpoint,
+  MessageTransport,
+  PeerCertificate,
+  PeerCredentials,
+  TlsInfo,
+} from "../transport/types.ts";
+export { type CertificateOptions, generateCertificate, type GeneratedCertificate } from "../transport/certificate.ts";
 export type { SeqpacketListenOptions, SeqpacketOptions } from "../transport/runtime_adapter.ts";
 export type { FlowOptions } from "../peer/read_gate.ts";
 export type { Codec } from "../wire/codec.ts";
@@ -33,6 +49,8 @@ export {
   RemoteError,
   RpcError,
   TimeoutError,
+  TlsError,
+  type TlsErrorCode,
   UsageError,
   type UsageErrorCode,
 } from "../base/errors.ts";

@@ -2,16 +2,23 @@
  * The options of every entry point, checked before anything is opened: the
  * one list of names each entry point knows, and the values each accepts.
  * Every entry point checks the same way for `unix:` and `seqpacket:`
- * addresses; an option that only one transport uses is range-checked on
- * both, so one options object can serve either address.
+ * addresses; an option that only one of those two uses is range-checked on
+ * both, so one options object can serve either address. The TCP options are
+ * different: they are refused with any other address, and `tls` with
+ * `tcp://` (see {@link checkAddressOptions}), so that asking for TLS on a
+ * socket that would not use it is an error rather than a plaintext surprise.
  *
  * | option | accepted | used by |
  * |---|---|---|
- * | `maxMessageSize` | integer, 12 (the header) to 2^32 − 1 (the u32 length prefix) | `unix:` |
+ * | `maxMessageSize` | integer, 12 (the header) to 2^32 − 1 (the u32 length prefix) | `unix:`, `tcp://`, `tls://` |
  * | `maxPacketSize` | integer, 12 (the header) to 2^31 − 33 | `seqpacket:` |
  * | `maxFds` | integer, 0 to 253 (SCM_MAX_FD) | `seqpacket:` |
  * | `mode` | integer, 0 to 0o7777 | listening on a path |
  * | `backlog` | integer, 1 to 65535 | `seqpacket:` (stream listeners use the runtime's) |
+ * | `tls` (listening) | `{ cert, key, clientCa? }`: PEM texts or paths, `clientCa` one or an array | `tls://`, required there |
+ * | `tls` (connecting) | `{ ca?, pin?, serverName?, checkServerName?, cert?, key? }`, see below | `tls://` |
+ * | `noDelay` | boolean | `tcp://`, `tls://` |
+ * | `connectTimeout` | integer, 1 to 2^31 − 1 (milliseconds) | connecting to `tcp://`, `tls://` |
  * | `maxConcurrentRequests` | integer, 1 to 2^32 − 1 | RPC |
  * | `maxBufferedBytes` | integer, 0 to 2^53 − 1 | RPC |
  * | `handlers`, `notifications` | object whose values are functions | RPC |
@@ -19,14 +26,34 @@
  * | `codec` | object with `encode` and `decode` functions | RPC |
  * | `accept`, `handshake`, `onError`, `onConnection`, `onClose` | function | RPC |
  *
+ * A client's `tls`: `ca` is a PEM text or path, or an array of them; `pin`
+ * a fingerprint (64 hex digits, colons between pairs optional) or a
+ * certificate's PEM text or path; `serverName` a host name or IP address;
+ * `checkServerName` a boolean that may be false only together with `pin`;
+ * `cert` and `key` non-empty strings, both or neither. Whether the texts
+ * and files hold what they should is checked when they are read
+ * (`tcp_settings.ts`), still before any socket exists.
+ *
  * An option set to `undefined` counts as absent; a name an entry point does
- * not know is refused, with the closest known name as a suggestion.
+ * not know is refused, with the closest known name as a suggestion, and so
+ * is an unknown member of `tls`.
  *
  * @module
  */
 
-import { aFunction, checkOptions, integerFrom, objectWith, type OptionRules, recordOf } from "../base/check_option.ts";
+import {
+  aFunction,
+  checkOptions,
+  integerFrom,
+  objectWith,
+  type OptionProblem,
+  type OptionRule,
+  type OptionRules,
+  recordOf,
+} from "../base/check_option.ts";
+import { UsageError } from "../base/errors.ts";
 import { FLOW_OPTION_RULES } from "../peer/read_gate.ts";
+import { type Address, formatAddress, isHostName, isInetAddress, isIpv4, isIpv6 } from "../transport/address.ts";
 import { HEADER_SIZE } from "../wire/message.ts";
 
 /** The entry points whose options are checked here. */
@@ -47,11 +74,107 @@ const TRANSPORT: OptionRules = {
   maxMessageSize: integerFrom(HEADER_SIZE, 0xffffffff),
 };
 
+const aBoolean: OptionRule = (value, path) =>
+  typeof value === "boolean" ? undefined : { path, expected: "true or false", found: value };
+
+const aNonEmptyString: OptionRule = (value, path) =>
+  typeof value === "string" && value.length > 0 ? undefined : { path, expected: "a non-empty string", found: value };
+
+const PEM_OR_PATH = "PEM text or a file path";
+const pemOrPath: OptionRule = (value, path) =>
+  typeof value === "string" && value.trim().length > 0 ? undefined : { path, expected: PEM_OR_PATH, found: value };
+
+const onePemOrMore: OptionRule = (value, path) => {
+  if (!Array.isArray(value)) return pemOrPath(value, path);
+  if (value.length === 0) return { path, expected: `${PEM_OR_PATH}, or a non-empty array of them`, found: value };
+  for (const [index, item] of value.entries()) {
+    const problem = pemOrPath(item, `${path}[${index}]`);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+};
+
+const aHost: OptionRule = (value, path) =>
+  typeof value === "string" && (isHostName(value) || isIpv4(value) || isIpv6(value))
+    ? undefined
+    : { path, expected: "a host name or an IP address", found: value };
+
+/**
+ * A rule for an options object nested in an option (`tls`): each member
+ * passes its rule, the `required` ones are present, no other member is set,
+ * and `together` (checked last) holds for the whole object.
+ */
+function membersOf(
+  members: OptionRules,
+  required: readonly string[],
+  together: (value: Record<string, unknown>, path: string) => OptionProblem | undefined = () => undefined,
+): OptionRule {
+  const names = Object.keys(members);
+  const shape = `an object with ${names.map((name) => required.includes(name) ? name : `${name}?`).join(", ")}`;
+  return (value, path) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return { path, expected: shape, found: value };
+    }
+    const record = value as Record<string, unknown>;
+    const unknown = Object.keys(record).find((name) => !Object.hasOwn(members, name));
+    if (unknown !== undefined) {
+      return { path: `${path}.${unknown}`, expected: `absent (${path} is ${shape})`, found: record[unknown] };
+    }
+    for (const [name, rule] of Object.entries(members)) {
+      const member = record[name];
+      if (member === undefined && required.includes(name)) {
+        return { path: `${path}.${name}`, expected: PEM_OR_PATH, found: member };
+      }
+      const problem = member === undefined ? undefined : rule(member, `${path}.${name}`);
+      if (problem !== undefined) return problem;
+    }
+    return together(record, path);
+  };
+}
+
+const SERVER_TLS: OptionRule = membersOf({ cert: pemOrPath, key: pemOrPath, clientCa: onePemOrMore }, ["cert", "key"]);
+
+const CLIENT_TLS: OptionRule = membersOf(
+  {
+    ca: onePemOrMore,
+    pin: aNonEmptyString,
+    serverName: aHost,
+    checkServerName: aBoolean,
+    cert: pemOrPath,
+    key: pemOrPath,
+  },
+  [],
+  (tls, path) => {
+    if (tls.checkServerName === false && tls.pin === undefined) {
+      return {
+        path: `${path}.checkServerName`,
+        expected: `true or absent unless ${path}.pin is set (names are only left unchecked for a pinned certificate)`,
+        found: false,
+      };
+    }
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      const [given, missing] = tls.cert === undefined ? ["key", "cert"] : ["cert", "key"];
+      return {
+        path: `${path}.${missing}`,
+        expected: `${PEM_OR_PATH}, since ${path}.${given} is set`,
+        found: undefined,
+      };
+    }
+    return undefined;
+  },
+);
+
+const TCP_LISTENER: OptionRules = { tls: SERVER_TLS, noDelay: aBoolean };
+const TCP_CONNECT: OptionRules = { tls: CLIENT_TLS, noDelay: aBoolean, connectTimeout: integerFrom(1, 0x7fffffff) };
+
 const LISTENER: OptionRules = {
   ...TRANSPORT,
+  ...TCP_LISTENER,
   mode: integerFrom(0, 0o7777),
   backlog: integerFrom(1, 65535),
 };
+
+const CONNECTOR: OptionRules = { ...TRANSPORT, ...TCP_CONNECT };
 
 const RPC: OptionRules = {
   ...FLOW_OPTION_RULES,
@@ -64,9 +187,9 @@ const RPC: OptionRules = {
 
 const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
   listen: { ...LISTENER, ...RPC, accept: aFunction, onError: aFunction, onConnection: aFunction },
-  connect: { ...TRANSPORT, ...RPC, onClose: aFunction },
+  connect: { ...CONNECTOR, ...RPC, onClose: aFunction },
   listenTransport: LISTENER,
-  connectTransport: TRANSPORT,
+  connectTransport: CONNECTOR,
   transportPair: SEQPACKET,
 };
 
@@ -106,4 +229,65 @@ function ownersOf(entry: EntryPoint): Record<string, string> {
     }
   }
   return Object.fromEntries(Object.entries(owners).map(([name, entries]) => [name, entries.join(", ")]));
+}
+
+/** The options that only `tcp://` and `tls://` addresses take. */
+const INET_OPTIONS: readonly string[] = [...new Set([...Object.keys(TCP_LISTENER), ...Object.keys(TCP_CONNECT)])];
+
+/**
+ * Checks what depends on the address, once it is parsed: the TCP options
+ * (`tls`, `noDelay`, `connectTimeout`) are refused with `unix:` and
+ * `seqpacket:` addresses, `tls` with `tcp://`, a `tls://` listener needs
+ * `tls`, and a connect needs a port other than 0.
+ *
+ * @param entry The entry point.
+ * @param address The parsed address.
+ * @param options The checked options of {@link checkEntryOptions}.
+ * @throws {UsageError} `ERR_INVALID_ARGUMENT` naming the option and the address; `ERR_INVALID_ADDRESS` for
+ *   a connect to port 0.
+ *
+ * @example
+ * ```ts
+ * import { checkAddressOptions } from "./validate_options.ts";
+ * let code = "";
+ * try {
+ *   checkAddressOptions("connect", { transport: "unix", path: "/run/app.sock", abstract: false }, { noDelay: true });
+ * } catch (error) {
+ *   code = (error as { code: string }).code;
+ * }
+ * console.assert(code === "ERR_INVALID_ARGUMENT");
+ * ```
+ */
+export function checkAddressOptions(entry: EntryPoint, address: Address, options: object): void {
+  const given = (name: string): boolean => (options as Record<string, unknown>)[name] !== undefined;
+  const text = formatAddress(address);
+  if (!isInetAddress(address)) {
+    const misplaced = INET_OPTIONS.find(given);
+    if (misplaced === undefined) return;
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      `Option "${misplaced}" of ${entry}() applies to tcp:// and tls:// addresses only, found it with "${text}"`,
+    );
+  }
+  const listening = entry === "listen" || entry === "listenTransport";
+  if (address.transport === "tcp" && given("tls")) {
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      `Option "tls" of ${entry}() applies to tls:// addresses only, found it with "${text}" (write tls://${
+        text.slice(6)
+      } to use TLS)`,
+    );
+  }
+  if (address.transport === "tls" && listening && !given("tls")) {
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      `Expected tls in the options of ${entry}() to be { cert, key } for "${text}", found none`,
+    );
+  }
+  if (!listening && address.port === 0) {
+    throw new UsageError(
+      "ERR_INVALID_ADDRESS",
+      `Cannot connect to "${text}": expected a port from 1 to 65535, found 0`,
+    );
+  }
 }

@@ -31,10 +31,26 @@ export type UsageErrorCode =
   | "ERR_CONNECTION_FAILED"
   | "ERR_CLOSED";
 
+/** The codes of a {@link TlsError}: why a TLS connection was refused. */
+export type TlsErrorCode =
+  /** The handshake failed: the other side speaks no TLS, or no common protocol, or it refused us. */
+  | "ERR_TLS_HANDSHAKE"
+  /** The server's certificate is not signed by a trusted CA (or is self-signed and not pinned). */
+  | "ERR_TLS_CERT_UNTRUSTED"
+  /** The server's certificate is not valid for the name connected to. */
+  | "ERR_TLS_CERT_NAME"
+  /** The server's certificate has expired or is not valid yet. */
+  | "ERR_TLS_CERT_EXPIRED"
+  /** The server's certificate is not the pinned one. */
+  | "ERR_TLS_PIN_MISMATCH"
+  /** The server requires a client certificate and none (or an unaccepted one) was presented. */
+  | "ERR_TLS_CLIENT_CERT";
+
 /** Every stable error code peerlink itself produces. */
 export type ErrorCode =
   | ProtocolErrorCode
   | UsageErrorCode
+  | TlsErrorCode
   | "ERR_CONNECTION_CLOSED"
   | "ERR_TIMEOUT"
   | "ERR_CANCELLED"
@@ -188,6 +204,23 @@ export class UsageError extends PeerlinkError {
    * @param options Optional cause.
    */
   constructor(code: UsageErrorCode, message: string, options?: PeerlinkErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A TLS connection was refused: the handshake failed or the other side's
+ * certificate did not pass a check. Nothing was sent on the connection.
+ */
+export class TlsError extends PeerlinkError {
+  /**
+   * Creates the instance.
+   *
+   * @param code Why the connection was refused.
+   * @param message Human-readable description, naming the address.
+   * @param options The runtime's error, if any.
+   */
+  constructor(code: TlsErrorCode, message: string, options?: PeerlinkErrorOptions) {
     super(code, message, options);
   }
 }

@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { SocketAddress } from "./address.ts";
-import type { ByteStream, Listener, PacketSocket } from "./types.ts";
+import type { InetAddress, SocketAddress } from "./address.ts";
+import type { TlsError } from "../base/errors.ts";
+import type { ByteStream, ConnectionInfo, Listener, PacketSocket } from "./types.ts";
 
 /** Options for creating a stream-socket listener. */
 export interface StreamListenOptions {
@@ -45,6 +46,70 @@ export interface SeqpacketListenOptions extends SeqpacketOptions {
    * runtime's. Default 128.
    */
   backlog?: number;
+}
+
+/**
+ * The TLS side of a TCP listener, resolved by the core: PEM texts (files
+ * already read), never paths.
+ */
+export interface ServerTlsSettings {
+  /** The server's certificate chain, PEM. */
+  cert: string;
+  /** The server's private key, PEM (PKCS#8, or the key type's own PEM form). */
+  key: string;
+  /**
+   * When set, clients must present a certificate signed by one of these CAs
+   * (PEM each); connections without one fail the handshake.
+   */
+  clientCa?: string[];
+}
+
+/** How to listen on TCP, resolved by the core. */
+export interface TcpListenSettings {
+  /** Set TCP_NODELAY on every accepted connection. */
+  noDelay: boolean;
+  /** Serve TLS with these settings; plain TCP without. */
+  tls?: ServerTlsSettings;
+  /**
+   * Told about each connection refused before it could be accepted: a TLS
+   * handshake that failed (a plaintext client, junk, a refused client
+   * certificate), as a {@link TlsError} from `rejectedTlsError`. The
+   * listener goes on accepting others.
+   */
+  onRejected?: (error: TlsError, info: ConnectionInfo) => void;
+}
+
+/** The TLS side of a TCP connect, resolved by the core: PEM texts, never paths. */
+export interface ClientTlsSettings {
+  /**
+   * Trust these CAs (PEM each) instead of the system's roots. Ignored when
+   * `pin` is set.
+   */
+  ca?: string[];
+  /**
+   * Trust exactly the certificate whose DER bytes have this SHA-256 (64
+   * lowercase hex digits), self-signed or not, and no other; the chain is
+   * not checked.
+   */
+  pin?: string;
+  /** The name the server's certificate must be valid for (SNI too). */
+  serverName: string;
+  /** Check that the certificate is valid for `serverName`. False only together with `pin`. */
+  checkServerName: boolean;
+  /** A client certificate chain to present (PEM), for servers that require one. */
+  cert?: string;
+  /** The private key of `cert` (PEM). */
+  key?: string;
+}
+
+/** How to connect over TCP, resolved by the core. */
+export interface TcpConnectSettings {
+  /** Set TCP_NODELAY on the connection. */
+  noDelay: boolean;
+  /** Milliseconds the connect (and the TLS handshake) may take before failing with `ERR_CONNECTION_FAILED`. */
+  timeout: number;
+  /** Speak TLS with these settings; plain TCP without. */
+  tls?: ClientTlsSettings;
 }
 
 /** Socket operations of one runtime (Deno, Bun or Node). */
@@ -89,4 +154,32 @@ export interface RuntimeAdapter {
    * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM`, `ERR_INVALID_ARGUMENT` as for `listenSeqpacket`.
    */
   seqpacketPair(options: SeqpacketOptions): Promise<[PacketSocket, PacketSocket]>;
+  /**
+   * Listens on TCP, with TLS when `settings.tls` is set. Port 0 picks a free
+   * port; the listener's `address` names the port that was bound.
+   *
+   * @param address Host and port to bind.
+   * @param settings TCP_NODELAY and TLS.
+   * @throws {UsageError} `ERR_ADDRESS_IN_USE`, `ERR_PERMISSION_DENIED`, `ERR_INVALID_ADDRESS` (a host that is not
+   *   local or does not resolve) or `ERR_CONNECTION_FAILED`, mapped by `socket_errors.ts`.
+   */
+  listenTcp(address: InetAddress, settings: TcpListenSettings): Promise<Listener<ByteStream>>;
+  /**
+   * Connects over TCP, with TLS when `settings.tls` is set. Resolves only
+   * once the TLS handshake succeeded and the server's certificate passed
+   * every check asked for; nothing is sent before.
+   *
+   * @param address Host and port.
+   * @param settings TCP_NODELAY, timeout and TLS.
+   * @throws {UsageError} `ERR_CONNECTION_FAILED` (refused, unreachable, unknown host, timed out), with the cause.
+   * @throws {TlsError} when the TLS handshake failed or the certificate was refused.
+   */
+  connectTcp(address: InetAddress, settings: TcpConnectSettings): Promise<ByteStream>;
+  /**
+   * Reads a UTF-8 text file (certificates and keys given as paths).
+   *
+   * @param path The file.
+   * @throws {UsageError} `ERR_INVALID_ARGUMENT` naming the file when it cannot be read, with the cause.
+   */
+  readTextFile(path: string): Promise<string>;
 }

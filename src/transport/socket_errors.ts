@@ -6,17 +6,20 @@
  * Runtime errors are first reduced to an errno name: Node and Bun put it in
  * `error.code` (`"ENOENT"`); Deno 2.9 does the same on its `Deno.errors.*`
  * classes (`NotFound`, `AddrInUse`, `ConnectionRefused`, ...) but throws a
- * plain `Error` whose message ends in "(os error 91)" for errnos without a
- * class, such as EPROTOTYPE; the seqpacket layer's `SystemCallError`
- * carries the name of the numeric errno its FFI call left.
+ * plain `Error` whose message holds "(os error 91)" for errnos without a
+ * class, such as EPROTOTYPE, and a plain `Error` "failed to lookup address
+ * information: ..." when a host name does not resolve, read as Node's
+ * `ENOTFOUND`; the seqpacket layer's `SystemCallError` carries the name of
+ * the numeric errno its FFI call left.
  *
  * | when | errno | code |
  * |---|---|---|
  * | listen | `EADDRINUSE` | `ERR_ADDRESS_IN_USE` |
  * | listen | `ENOENT`, `ENOTDIR` (no such directory) | `ERR_INVALID_ADDRESS` |
  * | listen | `EACCES`, `EPERM`, `EROFS` | `ERR_PERMISSION_DENIED` |
+ * | listen | `EADDRNOTAVAIL` (no local interface has the address), `ENOTFOUND`, `EAI_AGAIN` (the host name does not resolve) | `ERR_INVALID_ADDRESS` |
  * | listen | anything else (`EMFILE`, `ENOBUFS`, ...) | `ERR_CONNECTION_FAILED` |
- * | connect | any (`ENOENT`, `ECONNREFUSED`, `EACCES`, `EPROTOTYPE`, `EAGAIN`, ...) | `ERR_CONNECTION_FAILED` |
+ * | connect | any (`ENOENT`, `ECONNREFUSED`, `EACCES`, `EPROTOTYPE`, `EAGAIN`, `ENOTFOUND`, `ETIMEDOUT`, ...) | `ERR_CONNECTION_FAILED` |
  *
  * A failed connect is always `ERR_CONNECTION_FAILED`: a client can only
  * retry or give up, and the message says why. A failed listen keeps the
@@ -43,8 +46,12 @@ import { errnoName } from "./errno.ts";
 export function errnoOf(error: unknown): string | undefined {
   if (error === null || typeof error !== "object") return undefined;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) return code;
-  const osError = error instanceof Error ? /\(os error (\d+)\)$/.exec(error.message) : null;
+  if (typeof code === "string" && /^E[A-Z0-9_]+$/.test(code)) return code;
+  if (!(error instanceof Error)) return undefined;
+  // A permission Deno was not given (`--allow-write`, `--allow-net`) is as much a refusal as EACCES.
+  if (error.name === "NotCapable") return "EACCES";
+  if (error.message.startsWith("failed to lookup address information")) return "ENOTFOUND";
+  const osError = /\(os error (\d+)\)/.exec(error.message);
   return osError === null ? undefined : errnoName(Number(osError[1]));
 }
 
@@ -96,6 +103,11 @@ export function listenError(cause: unknown, address: string): UsageError {
       return new UsageError("ERR_PERMISSION_DENIED", `${prefix}: permission denied (${errno})`, { cause });
     case "EROFS":
       return new UsageError("ERR_PERMISSION_DENIED", `${prefix}: the file system is read-only`, { cause });
+    case "EADDRNOTAVAIL":
+      return new UsageError("ERR_INVALID_ADDRESS", `${prefix}: no local interface has this address`, { cause });
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new UsageError("ERR_INVALID_ADDRESS", `${prefix}: the host name does not resolve`, { cause });
     default:
       return new UsageError("ERR_CONNECTION_FAILED", `${prefix}: ${describe(cause, errno)}`, { cause });
   }
@@ -109,6 +121,8 @@ const CONNECT_REASONS: Readonly<Record<string, string>> = {
   EPERM: "permission denied",
   EPROTOTYPE: "the socket there is of another type (stream and seqpacket do not mix)",
   EAGAIN: "the listener's backlog stayed full",
+  ENOTFOUND: "the host name does not resolve",
+  EAI_AGAIN: "the host name does not resolve",
 };
 
 /**

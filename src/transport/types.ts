@@ -22,14 +22,46 @@ export interface PeerCredentials {
   gid: number;
 }
 
+/** One end of a TCP connection. */
+export interface InetEndpoint {
+  /** The IP address (IPv6 without brackets). */
+  host: string;
+  /** The port. */
+  port: number;
+}
+
+/** A certificate the other side of a TLS connection presented. */
+export interface PeerCertificate {
+  /** SHA-256 of the certificate's DER bytes, as 64 lowercase hex digits (what `pin` takes). */
+  fingerprint256: string;
+  /** The subject, such as `CN=daemon.example`, where the runtime shows it. */
+  subject?: string;
+}
+
+/** What is known about the TLS session of a `tls://` connection (fields the runtime cannot show are absent). */
+export interface TlsInfo {
+  /** The negotiated protocol version, such as `TLSv1.3`. */
+  protocol?: string;
+  /** The negotiated cipher suite, such as `TLS_AES_256_GCM_SHA384`. */
+  cipher?: string;
+  /** The other side's certificate, if it presented one and the runtime shows it. */
+  peerCertificate?: PeerCertificate;
+}
+
 /** What is known about a connection. */
 export interface ConnectionInfo {
-  /** Transport kind: `"unix"`, `"seqpacket"`, `"tcp"`, ... */
+  /** Transport kind: `"unix"`, `"seqpacket"`, `"tcp"` or `"tls"`. */
   transport: string;
   /** Local address in peerlink's address syntax, if known. */
   localAddress?: string;
   /** Remote address in peerlink's address syntax, if known. */
   remoteAddress?: string;
+  /** Local IP address and port (`tcp://`, `tls://`). */
+  local?: InetEndpoint;
+  /** Remote IP address and port (`tcp://`, `tls://`). */
+  remote?: InetEndpoint;
+  /** The TLS session (`tls://`). */
+  tls?: TlsInfo;
   /** Peer credentials, where the transport provides them. */
   credentials?: PeerCredentials;
 }

@@ -3,27 +3,33 @@
  * of every runtime and by the seqpacket layer. A runtime supplies small
  * operation objects ({@link UnixSocketOps}); this file owns the socket file:
  *
- * - claiming the path: a socket file whose connections are refused is
- *   stale and is removed; a live socket, or a file that is not a socket,
- *   is refused with `ERR_ADDRESS_IN_USE`;
- * - its permissions (`mode`, default 0o600), set before anyone can connect
- *   through the path;
- * - its identity (device and inode), taken right after binding;
- * - an idempotent `close()` that closes the socket and removes the file
- *   only while it is still that same file, so stopping a server never
- *   removes the file of a newer server on the same path.
+ * - **staging**: the socket is bound inside a fresh private directory next
+ *   to the path (`.pl-XXXXXX`, mode 0700, made by `mkdtemp`), gets its
+ *   `mode` there (default 0o600), starts listening, and only then is
+ *   hard-linked into place. `link(2)` never replaces a file, so two servers
+ *   cannot both claim one path; nobody can connect before the mode is set;
+ *   and a prober never meets a socket that is bound but not yet listening
+ *   (which it would take for stale). The private directory is removed at
+ *   once, so when a runtime removes the path it bound on close (Deno, Bun
+ *   and Node all do), it finds nothing.
+ * - **claiming** the path: a socket file whose connections are refused is
+ *   stale; it is moved into the private directory with `rename(2)` (atomic)
+ *   and removed there only if it is still the file that was probed, so a
+ *   server that took the path in the meantime keeps it. A live socket, or a
+ *   file that is not a socket, is refused with `ERR_ADDRESS_IN_USE`.
+ * - **identity**: the device and inode of the bound socket, taken inside the
+ *   private directory, where no other process can have replaced it.
+ * - an idempotent **`close()`** that removes the path while the socket is
+ *   still listening (so nobody can have judged it stale and replaced it),
+ *   and only if it is still that same file, then closes the socket.
  *
  * Abstract names (`unix:@name`) have no file, and all of this is skipped.
- *
- * Deno, Bun and Node remove the path a stream listener was bound to when it
- * closes, whatever file is there by then. Their sockets are therefore bound
- * to a temporary name in the same directory, given their mode there, and
- * hard-linked into place (link(2) never replaces an existing file); the
- * temporary name is then removed, so what the runtime removes on close is
- * already gone. A path whose directory leaves no room for the 12-byte
- * temporary name within the 107-byte limit, or where the temporary name
- * cannot be bound, is bound directly, and there the runtime's removal on
- * close stays.
+ * Where no private directory can be made next to the path (the runtime may
+ * not write there: Deno's `--allow-write=/run/app.sock` names the socket
+ * alone), or its name would not fit `sun_path` (a path within about 14 bytes
+ * of the 107-byte limit), the socket is bound at the path directly: the
+ * mode is then set right after binding, and a runtime that removes its
+ * bound path on close removes whatever is there by then.
  *
  * @module
  */
@@ -83,6 +89,27 @@ export interface SocketFileOps {
    * @param path The path.
    */
   unlink(path: string): Promise<void>;
+  /**
+   * Creates a new directory named `prefix` followed by six random
+   * characters, with mode 0700.
+   *
+   * @param prefix The directory and the start of the new name (`/run/.pl-`).
+   * @returns The path of the new directory.
+   */
+  mkdtemp?(prefix: string): Promise<string>;
+  /**
+   * Renames `from` to `to` in one step.
+   *
+   * @param from The file.
+   * @param to The new path (here always inside a fresh private directory).
+   */
+  rename?(from: string, to: string): Promise<void>;
+  /**
+   * Removes an empty directory.
+   *
+   * @param path The directory.
+   */
+  rmdir?(path: string): Promise<void>;
 }
 
 /** A socket that is bound, as a runtime's {@link UnixSocketOps.bind} returns it. */
@@ -106,8 +133,6 @@ export interface BoundSocket<T> {
 export interface UnixSocketOps<T> {
   /** The runtime's file operations. */
   readonly files: SocketFileOps;
-  /** True if closing the socket makes the runtime remove the path it was bound to. */
-  readonly removesPathOnClose: boolean;
   /**
    * Binds a new socket (and listens, unless the socket has {@link BoundSocket.listen}).
    *
@@ -135,6 +160,14 @@ export interface UnixListenOptions {
 /** Retries when the path is taken again between removing a stale file and linking ours. */
 const PUBLISH_ATTEMPTS = 3;
 
+/** A private directory next to the socket path, where the socket is bound and stale files are moved. */
+interface Stage {
+  /** The directory. */
+  readonly directory: string;
+  /** Where the socket is bound, or `null` when that path would not fit `sun_path`. */
+  readonly socket: string | null;
+}
+
 /**
  * Listens on a Unix socket address.
  *
@@ -143,6 +176,14 @@ const PUBLISH_ATTEMPTS = 3;
  * @param options The socket file's mode.
  * @returns The listener; its `address` is in peerlink syntax.
  * @throws {UsageError} `ERR_ADDRESS_IN_USE`, `ERR_INVALID_ADDRESS`, `ERR_PERMISSION_DENIED` or `ERR_CONNECTION_FAILED` (see `socket_errors.ts`).
+ *
+ * @example
+ * ```ts ignore
+ * import { listenUnix } from "./unix_listener.ts";
+ * declare const ops: import("./unix_listener.ts").UnixSocketOps<unknown>;
+ * const listener = await listenUnix({ transport: "unix", path: "/run/app.sock", abstract: false }, ops, { mode: 0o660 });
+ * await listener.close(); // removes /run/app.sock, unless it is no longer this listener's file
+ * ```
  */
 export async function listenUnix<T>(
   address: SocketAddress,
@@ -150,50 +191,110 @@ export async function listenUnix<T>(
   options: UnixListenOptions = {},
 ): Promise<Listener<T>> {
   const shown = formatAddress(address);
-  const file = address.abstract ? null : address.path;
-  let staging = file !== null && ops.removesPathOnClose ? stagingPath(file) : null;
+  if (address.abstract) {
+    const socket = await bindOrMap(ops, socketPathOf(address), shown);
+    try {
+      await socket.listen?.();
+    } catch (error) {
+      await socket.close();
+      throw mapped(error, shown);
+    }
+    return listenerOf(socket, shown, async () => {});
+  }
+  const file = address.path;
+  const files = ops.files;
+  const stage = await openStage(file, files);
   let socket: BoundSocket<T> | undefined;
   let identity: FileIdentity | null = null;
   try {
-    // Where the temporary name cannot be bound (a Deno permission that names only the path, say), bind the path.
-    if (staging !== null) socket = await ops.bind(staging, shown).catch(() => undefined);
+    if (stage?.socket) {
+      socket = await ops.bind(stage.socket, shown).catch(() => undefined);
+      if (socket !== undefined) {
+        identity = await files.lstat(stage.socket);
+        await files.chmod(stage.socket, options.mode ?? DEFAULT_SOCKET_MODE);
+        await socket.listen?.();
+        if (!(await publish(stage, file, ops, shown))) {
+          // This filesystem gives sockets no second name: bind the path itself instead.
+          await socket.close();
+          socket = undefined;
+          identity = null;
+        }
+      }
+    }
     if (socket === undefined) {
-      staging = null;
-      if (file !== null) await claimPath(file, ops, shown);
-      socket = await ops.bind(socketPathOf(address), shown);
+      await claimPath(file, ops, shown, stage);
+      socket = await ops.bind(file, shown);
+      identity = await files.lstat(file);
+      await files.chmod(file, options.mode ?? DEFAULT_SOCKET_MODE);
+      await socket.listen?.();
     }
-    const bound = staging ?? file;
-    if (bound !== null) {
-      identity = await ops.files.lstat(bound);
-      await ops.files.chmod(bound, options.mode ?? DEFAULT_SOCKET_MODE);
-    }
-    await socket.listen?.();
-    if (staging !== null) await publish(staging, address.path, ops, shown);
   } catch (error) {
+    if (identity !== null) await removeIfSame(file, identity, files).catch(() => {});
     await socket?.close();
-    if (file !== null && staging === null && identity !== null) {
-      await removeIfSame(file, identity, ops.files).catch(() => {});
-    }
-    throw error instanceof UsageError ? error : listenError(error, shown);
+    throw mapped(error, shown);
   } finally {
-    if (staging !== null) await ops.files.unlink(staging).catch(() => {});
+    if (stage !== null) await closeStage(stage, files);
   }
-  const opened = socket;
+  const owned = identity;
+  return listenerOf(socket, shown, async () => {
+    // While the socket still listens, nobody can have taken the path for stale: remove it first, then close.
+    if (owned !== null) await removeIfSame(file, owned, files).catch(() => {});
+  });
+}
+
+/** The listener around a bound socket; `release` runs once, before the socket is closed. */
+function listenerOf<T>(socket: BoundSocket<T>, shown: string, release: () => Promise<void>): Listener<T> {
   let closing: Promise<void> | undefined;
   return {
     address: shown,
-    accept: () => closing === undefined ? opened.accept() : Promise.resolve(null),
+    accept: () => closing === undefined ? socket.accept() : Promise.resolve(null),
     close: () =>
       closing ??= (async () => {
-        await opened.close();
-        if (file !== null && identity !== null) await removeIfSame(file, identity, ops.files).catch(() => {});
+        await release();
+        await socket.close();
       })(),
   };
 }
 
-/** Makes `file` free: nothing there, or a stale socket file that is then removed. */
-async function claimPath(file: string, ops: UnixSocketOps<unknown>, shown: string): Promise<void> {
-  const status = await ops.files.lstat(file);
+async function bindOrMap<T>(ops: UnixSocketOps<T>, path: string, shown: string): Promise<BoundSocket<T>> {
+  try {
+    return await ops.bind(path, shown);
+  } catch (error) {
+    throw mapped(error, shown);
+  }
+}
+
+function mapped(error: unknown, shown: string): UsageError {
+  return error instanceof UsageError ? error : listenError(error, shown);
+}
+
+/** Makes the private directory next to `file`, or `null` where the runtime cannot (then the path is bound directly). */
+async function openStage(file: string, files: SocketFileOps): Promise<Stage | null> {
+  if (files.mkdtemp === undefined || files.rename === undefined || files.rmdir === undefined) return null;
+  let directory: string;
+  try {
+    directory = await files.mkdtemp(`${file.slice(0, file.lastIndexOf("/") + 1)}.pl-`);
+  } catch {
+    return null;
+  }
+  const socket = `${directory}/s`;
+  return { directory, socket: encoder.encode(socket).length < SUN_PATH_SIZE ? socket : null };
+}
+
+/** Removes the private directory and whatever names are left in it. */
+async function closeStage(stage: Stage, files: SocketFileOps): Promise<void> {
+  for (const name of ["s", "stale"]) await files.unlink(`${stage.directory}/${name}`).catch(() => {});
+  await files.rmdir?.(stage.directory).catch(() => {});
+}
+
+/**
+ * Makes `file` free: nothing there, or a stale socket file that is then
+ * removed. With a private directory the stale file is first moved into it
+ * (atomically) and removed only if it is still the file that was probed.
+ */
+async function claimPath(file: string, ops: UnixSocketOps<unknown>, shown: string, stage: Stage | null): Promise<void> {
+  const files = ops.files;
+  const status = await files.lstat(file);
   if (status === null) return;
   if (!status.isSocket) {
     throw new UsageError("ERR_ADDRESS_IN_USE", `Cannot listen on ${shown}: a file that is not a socket is in the way`);
@@ -206,16 +307,37 @@ async function claimPath(file: string, ops: UnixSocketOps<unknown>, shown: strin
       `Cannot listen on ${shown}: another server is accepting connections there`,
     );
   }
-  await removeIfSame(file, status, ops.files);
+  if (stage === null || files.rename === undefined) return await removeIfSame(file, status, files);
+  const moved = `${stage.directory}/stale`;
+  try {
+    await files.rename(file, moved);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return;
+    throw error;
+  }
+  const taken = await files.lstat(moved);
+  if (taken !== null && sameFile(taken, status)) return await files.unlink(moved);
+  // Between the probe and the move another server published its socket here: give it back.
+  await files.link(moved, file).catch(() => {});
+  await files.unlink(moved);
+  throw new UsageError("ERR_ADDRESS_IN_USE", `Cannot listen on ${shown}: another server started there meanwhile`);
 }
 
-/** Links the bound socket from its temporary name to `file`, claiming `file` first if it is taken. */
-async function publish(staging: string, file: string, ops: UnixSocketOps<unknown>, shown: string): Promise<void> {
+/**
+ * Links the bound socket from the private directory to `file`, claiming
+ * `file` first if it is taken.
+ *
+ * @returns False if the filesystem refuses a second name for the socket (no hard links), so the caller binds `file` directly.
+ */
+async function publish(stage: Stage, file: string, ops: UnixSocketOps<unknown>, shown: string): Promise<boolean> {
   for (let attempt = 1;; attempt++) {
     try {
-      return await ops.files.link(staging, file);
+      await ops.files.link(stage.socket!, file);
+      return true;
     } catch (error) {
-      if (errnoOf(error) !== "EEXIST") throw error;
+      const errno = errnoOf(error);
+      if (errno === "EPERM" || errno === "EXDEV" || errno === "EOPNOTSUPP" || errno === "EMLINK") return false;
+      if (errno !== "EEXIST") throw error;
       if (attempt === PUBLISH_ATTEMPTS) {
         throw new UsageError(
           "ERR_ADDRESS_IN_USE",
@@ -226,23 +348,18 @@ async function publish(staging: string, file: string, ops: UnixSocketOps<unknown
         );
       }
     }
-    await claimPath(file, ops, shown);
+    await claimPath(file, ops, shown, stage);
   }
+}
+
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.device === b.device && a.inode === b.inode;
 }
 
 /** Removes `file` if it is still the file `identity` describes. */
 async function removeIfSame(file: string, identity: FileIdentity, files: SocketFileOps): Promise<void> {
   const current = await files.lstat(file);
-  if (current !== null && current.device === identity.device && current.inode === identity.inode) {
-    await files.unlink(file);
-  }
+  if (current !== null && sameFile(current, identity)) await files.unlink(file);
 }
 
 const encoder = new TextEncoder();
-
-/** A fresh name next to `file` to bind to, or `null` if none fits in `sun_path`. */
-function stagingPath(file: string): string | null {
-  const directory = file.slice(0, file.lastIndexOf("/") + 1);
-  const name = `${directory}.pl-${Math.random().toString(36).slice(2, 10).padEnd(8, "0")}`;
-  return encoder.encode(name).length < SUN_PATH_SIZE ? name : null;
-}

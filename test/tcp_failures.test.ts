@@ -1,0 +1,226 @@
+/**
+ * TCP and TLS failures, in the runtime running the test:
+ *
+ * - Connects that cannot succeed end in `ERR_CONNECTION_FAILED` with the
+ *   runtime's error as `cause`, without hanging: a closed port, a host name
+ *   that does not resolve, and two servers that never answer (a TCP listen
+ *   queue that is full, so SYNs are dropped; a TCP server that never speaks
+ *   TLS), where `connectTimeout` is honoured.
+ * - Junk on a TCP or TLS port (random bytes, a 4 GiB length prefix, before
+ *   or after the TLS handshake) closes only that connection, makes the
+ *   process allocate nothing like what was announced (VmSize in
+ *   /proc/self/status), and the server keeps serving its other clients.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, describe, it } from "node:test";
+import { connect, generateCertificate, listen, type RpcConnection, type RpcServer } from "../mod.ts";
+import { loadRuntimeAdapter } from "../adapters/detect.ts";
+import { type InetAddress, parseAddress } from "../src/transport/address.ts";
+import type { TcpConnectSettings } from "../src/transport/runtime_adapter.ts";
+import type { ByteStream } from "../src/transport/types.ts";
+import { encodeFrame } from "../src/wire/frame_encoder.ts";
+import { cborCodec, MessageType, methodId } from "../peer.ts";
+import { type RunningProcess, scriptCommand, start, waitFor } from "./_helpers.ts";
+
+const runtime = await loadRuntimeAdapter();
+const certificate = await generateCertificate();
+
+/** This process's virtual memory size in bytes (`VmSize` in /proc/self/status). */
+function virtualMemory(): number {
+  const line = readFileSync("/proc/self/status", "utf8").split("\n").find((entry) => entry.startsWith("VmSize:"));
+  assert.ok(line, "/proc/self/status has a VmSize line");
+  return Number(line.replace(/\D+/g, "")) * 1024;
+}
+
+/** A raw byte stream to `address`, through the adapter: what a client that does not speak peerlink sends. */
+function rawStream(address: string, tls?: TcpConnectSettings["tls"]): Promise<ByteStream> {
+  return runtime.connectTcp(parseAddress(address) as InetAddress, {
+    noDelay: true,
+    timeout: 5000,
+    ...(tls === undefined ? {} : { tls }),
+  });
+}
+
+/** Reads until the other side closes; the bytes read (a TLS alert, say) are counted, not kept. */
+async function readToEnd(stream: ByteStream): Promise<number> {
+  let total = 0;
+  try {
+    for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) total += chunk.length;
+  } catch {
+    // A reset, or a TLS error after the handshake: the connection is gone either way.
+  }
+  return total;
+}
+
+/** Rejects with what `promise` rejected with, and how long that took. */
+async function timed(promise: Promise<unknown>): Promise<{ error: Error & { code?: string }; ms: number }> {
+  const started = Date.now();
+  try {
+    await promise;
+  } catch (error) {
+    return { error: error as Error & { code?: string }, ms: Date.now() - started };
+  }
+  throw new Error("Expected the connect to fail");
+}
+
+const pinned = { pin: certificate.fingerprint256 };
+const clientTls = { ...pinned, serverName: "127.0.0.1", checkServerName: true };
+
+describe("connects that cannot succeed", () => {
+  let silent: RunningProcess | undefined;
+  after(async () => void await silent?.stop());
+
+  it("a closed port: ERR_CONNECTION_FAILED at once, with the cause", async () => {
+    const server = await listen("tcp://127.0.0.1:0", {});
+    const address = server.address;
+    await server.close();
+    for (const target of [address, address.replace("tcp://", "tls://")]) {
+      const { error, ms } = await timed(connect(target, target.startsWith("tls") ? { tls: pinned } : {}));
+      assert.equal(error.code, "ERR_CONNECTION_FAILED", error.message);
+      assert.match(error.message, /nobody accepts connections there/);
+      assert.equal((error.cause as { code?: string }).code, "ECONNREFUSED");
+      assert.ok(ms < 2000, `took ${ms} ms`);
+    }
+  });
+
+  it("a host name that does not resolve: ERR_CONNECTION_FAILED, with the cause", async () => {
+    const { error, ms } = await timed(connect("tcp://does-not-exist.invalid:1", { connectTimeout: 5000 }));
+    assert.equal(error.code, "ERR_CONNECTION_FAILED", error.message);
+    assert.match(error.message, /does-not-exist\.invalid/);
+    assert.ok(error.cause !== undefined);
+    assert.ok(ms < 5500, `took ${ms} ms`);
+  });
+
+  it("servers that never answer: ERR_CONNECTION_FAILED once connectTimeout has passed, not before", async () => {
+    silent = start(scriptCommand("deno", "test/fixtures/tls/silent_listener.ts"));
+    await silent.waitFor("}");
+    const ports = JSON.parse(silent.stdout()) as { full: number; mute: number };
+    // The first connection fills the listen queue of 0; later SYNs are dropped.
+    const filler = await connect(`tcp://127.0.0.1:${ports.full}`, { connectTimeout: 2000 });
+    for (
+      const [address, options] of [
+        [`tcp://127.0.0.1:${ports.full}`, {}],
+        [`tls://127.0.0.1:${ports.full}`, { tls: pinned }],
+        [`tls://127.0.0.1:${ports.mute}`, { tls: pinned }],
+      ] as const
+    ) {
+      const { error, ms } = await timed(connect(address, { ...options, connectTimeout: 300 }));
+      assert.equal(error.code, "ERR_CONNECTION_FAILED", `${address}: ${error.message}`);
+      assert.match(error.message, /within 300 ms/);
+      assert.ok(ms >= 290 && ms < 2300, `${address} failed after ${ms} ms`);
+    }
+    await filler.close();
+  });
+});
+
+describe("junk on a TCP or TLS port", () => {
+  const handlers = { echo: (value: unknown) => value };
+
+  async function serve(
+    transport: "tcp" | "tls",
+  ): Promise<{ server: RpcServer; errors: unknown[]; good: RpcConnection }> {
+    const errors: unknown[] = [];
+    const server = await listen(`${transport}://127.0.0.1:0`, {
+      handlers,
+      onError: (error) => errors.push(error),
+      ...(transport === "tls" ? { tls: { cert: certificate.cert, key: certificate.key } } : {}),
+    });
+    const good = await connect(server.address, transport === "tls" ? { tls: pinned } : {});
+    assert.equal(await good.call("echo", "before"), "before");
+    return { server, errors, good };
+  }
+
+  /** Random bytes whose first four, read as a frame length, announce at least 2 GiB. */
+  function randomJunk(): Uint8Array {
+    const bytes = crypto.getRandomValues(new Uint8Array(4096));
+    bytes[3]! |= 0x80;
+    return bytes;
+  }
+
+  /** A length prefix of 2^32 − 1 and a few body bytes. */
+  function hugePrefix(): Uint8Array {
+    return new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4]);
+  }
+
+  for (const transport of ["tcp", "tls"] as const) {
+    it(`${transport}://: random bytes and a 4 GiB prefix close only that connection and allocate nothing large`, async () => {
+      const { server, errors, good } = await serve(transport);
+      try {
+        const before = virtualMemory();
+        const kinds = transport === "tls"
+          ? [
+            // Plaintext junk where a ClientHello belongs: the handshake fails.
+            { label: "random bytes before the handshake", junk: randomJunk, tls: undefined },
+            { label: "a 4 GiB prefix before the handshake", junk: hugePrefix, tls: undefined },
+            // After a good handshake, the frame decoder refuses the length.
+            { label: "random bytes inside TLS", junk: randomJunk, tls: clientTls },
+            { label: "a 4 GiB prefix inside TLS", junk: hugePrefix, tls: clientTls },
+          ]
+          : [
+            { label: "random bytes", junk: randomJunk, tls: undefined },
+            { label: "a 4 GiB prefix", junk: hugePrefix, tls: undefined },
+          ];
+        for (const kind of kinds) {
+          const target = kind.tls === undefined ? server.address.replace("tls://", "tcp://") : server.address;
+          const raw = await rawStream(target, kind.tls);
+          await raw.write(kind.junk());
+          // The server closes the connection: reading ends without our closing it.
+          await readToEnd(raw);
+          await raw.close();
+        }
+        const grown = virtualMemory() - before;
+        assert.ok(grown < 256 * 2 ** 20, `virtual memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+        // Junk inside the protocol is a protocol error of that connection; junk where a ClientHello belongs is a
+        // refused handshake. The server reports each through onError.
+        await waitFor(() => errors.length === kinds.length, `the server reported ${kinds.length} bad connections`);
+        const expected = kinds.map((kind) =>
+          transport === "tcp" || kind.tls !== undefined ? "ERR_FRAME_TOO_LARGE" : "ERR_TLS_HANDSHAKE"
+        );
+        assert.deepEqual(errors.map((error) => (error as { code?: string }).code).sort(), expected.sort());
+        assert.equal(await good.call("echo", "after"), "after");
+        const late = await connect(server.address, transport === "tls" ? { tls: pinned } : {});
+        assert.equal(await late.call("echo", "new"), "new");
+        await late.close();
+        await waitFor(() => server.connections.size === 1, "the server dropped every connection but the good one");
+      } finally {
+        await good.close();
+        await server.close();
+      }
+    });
+  }
+
+  for (const transport of ["tcp", "tls"] as const) {
+    it(`${transport}://: 64 connections announcing 16 MiB each make the server buffer what arrived, not 1 GiB`, async () => {
+      const { server, good } = await serve(transport);
+      const raw: ByteStream[] = [];
+      try {
+        const echo = encodeFrame(
+          { type: MessageType.Request, requestId: 1, serviceId: methodId("echo") },
+          cborCodec.encode(0),
+        );
+        // An echo, then a frame announcing 16 MiB (the largest allowed) with one byte of it, in one write: the
+        // echo's answer shows the server has read the announcement too.
+        const bytes = new Uint8Array(echo.length + 5);
+        bytes.set(echo);
+        new DataView(bytes.buffer).setUint32(echo.length, 16 * 2 ** 20, true);
+        const before = virtualMemory();
+        for (let i = 0; i < 64; i++) {
+          raw.push(await rawStream(server.address, transport === "tls" ? clientTls : undefined));
+        }
+        await Promise.all(raw.map((stream) => stream.write(bytes)));
+        await Promise.all(raw.map((stream) => stream.read()));
+        const grown = virtualMemory() - before;
+        assert.ok(grown < 256 * 2 ** 20, `virtual memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+        assert.equal(await good.call("echo", "still served"), "still served");
+      } finally {
+        await Promise.all(raw.map((stream) => stream.close()));
+        await good.close();
+        await server.close();
+      }
+    });
+  }
+});
