@@ -26,7 +26,7 @@ import {
   listen,
   type RpcServer,
 } from "../mod.ts";
-import { runtimeName, waitFor } from "./_helpers.ts";
+import { waitFor } from "./_helpers.ts";
 
 /** The server names `fresh` hands out, one per connection; the test certificates name them all. */
 const FRESH_NAMES = Array.from({ length: 40 }, (_, i) => `s${i}.peerlink.test`);
@@ -120,11 +120,7 @@ describe("a TLS client refuses a server whose certificate does not match", () =>
           })(),
           (error: Error & { code?: string }) => {
             assert.equal(error.name, "TlsError", `${error.name}: ${error.message}`);
-            // Deno's node:tls reports an expired certificate as an unknown issuer; the reason is lost there.
-            const expected = code === "ERR_TLS_CERT_EXPIRED" && runtimeName === "deno"
-              ? "ERR_TLS_CERT_UNTRUSTED"
-              : code;
-            assert.equal(error.code, expected, error.message);
+            assert.equal(error.code, code, error.message);
             assert.match(error.message, new RegExp(`Cannot connect to ${server.address.replaceAll(".", "\\.")}`));
             assert.ok(error.cause !== undefined || code === "ERR_TLS_PIN_MISMATCH", "the runtime's error is the cause");
             return true;

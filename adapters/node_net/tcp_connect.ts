@@ -82,10 +82,15 @@ export function connectNodeTcp(address: InetAddress, settings: TcpConnectSetting
       const cause = Object.assign(new Error(`did not connect within ${settings.timeout} ms`), { code: "ETIMEDOUT" });
       fail(connectError(cause, shown));
     }, settings.timeout);
-    socket.once(
-      "error",
-      (error) => fail(connected && secure ? tlsErrorFrom(error, shown) : connectError(error, shown)),
-    );
+    socket.once("error", (error) => {
+      if (!connected || secure === undefined) return fail(connectError(error, shown));
+      const refused = tlsErrorFrom(error, shown);
+      if (refused.code !== "ERR_TLS_CERT_UNTRUSTED" || !("Deno" in globalThis)) return fail(refused);
+      // Deno's node:tls reports an expired certificate as one of an unknown issuer: look at its dates.
+      void expiredCertificate(address, secure).then((expired) =>
+        fail(expired ? new TlsError("ERR_TLS_CERT_EXPIRED", expiredMessage(shown), { cause: error }) : refused)
+      );
+    });
     socket.once("connect", () => {
       connected = true;
       setNoDelay(socket, settings.noDelay);
@@ -148,4 +153,41 @@ function checkPinned(socket: tls.TLSSocket, settings: ClientTlsSettings, shown: 
 function tlsReadError(error: unknown, shown: string): TlsError | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && /^ERR_SSL_|^ERR_TLS_|^EPROTO$/.test(code) ? tlsErrorFrom(error, shown) : undefined;
+}
+
+/**
+ * Whether the server at `address` presents a certificate outside its
+ * validity period, seen through a throw-away handshake that checks nothing
+ * and sends nothing; false when that cannot be told within a moment.
+ */
+function expiredCertificate(address: InetAddress, settings: ClientTlsSettings): Promise<boolean> {
+  return new Promise((resolve) => {
+    const name = settings.serverName;
+    const probe = tls.connect({
+      host: address.host,
+      port: address.port,
+      ...(net.isIP(name) === 0 ? { servername: name } : {}),
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    });
+    const done = (expired: boolean): void => {
+      clearTimeout(timer);
+      probe.destroy();
+      resolve(expired);
+    };
+    const timer = setTimeout(() => done(false), EXPIRY_PROBE_MS);
+    probe.once("error", () => done(false));
+    probe.once("secureConnect", () => {
+      const { valid_from: from, valid_to: to } = probe.getPeerCertificate();
+      const now = Date.now();
+      done(from !== undefined && to !== undefined && (now < Date.parse(from) || now > Date.parse(to)));
+    });
+  });
+}
+
+/** How long the expiry probe of {@link expiredCertificate} may take. */
+const EXPIRY_PROBE_MS = 2000;
+
+function expiredMessage(shown: string): string {
+  return `Cannot connect to ${shown}: the server's certificate has expired or is not valid yet`;
 }
