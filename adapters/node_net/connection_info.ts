@@ -6,7 +6,7 @@
  * @module
  */
 
-import { inetConnectionInfo as infoOfEnds } from "../../src/transport/connection_info.ts";
+import { inetConnectionInfo } from "../../src/transport/connection_info.ts";
 import { createHash } from "node:crypto";
 import type * as net from "node:net";
 import type * as tls from "node:tls";
@@ -30,8 +30,8 @@ export function fingerprintOf(der: Uint8Array): string {
  * @param transport `"tcp"` or `"tls"`; for `"tls"`, `socket` must be a `tls.TLSSocket`.
  * @returns Both endpoints in peerlink syntax and as host and port, and `tls` for TLS.
  */
-export function inetConnectionInfo(socket: net.Socket, transport: InetAddress["transport"]): ConnectionInfo {
-  return infoOfEnds(transport, {
+export function socketConnectionInfo(socket: net.Socket, transport: InetAddress["transport"]): ConnectionInfo {
+  return inetConnectionInfo(transport, {
     local: endpoint(socket.localAddress, socket.localPort),
     remote: endpoint(socket.remoteAddress, socket.remotePort),
     tls: transport === "tls" ? tlsInfo(socket as tls.TLSSocket) : undefined,

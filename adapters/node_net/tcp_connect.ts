@@ -33,7 +33,7 @@ import type { ClientTlsSettings, TcpConnectSettings } from "../../src/transport/
 import { connectError } from "../../src/transport/socket_errors.ts";
 import { tlsErrorFrom } from "../../src/transport/tls_errors.ts";
 import type { ByteStream } from "../../src/transport/types.ts";
-import { fingerprintOf, inetConnectionInfo } from "./connection_info.ts";
+import { fingerprintOf, socketConnectionInfo } from "./connection_info.ts";
 import { setNoDelay } from "./no_delay.ts";
 import { NodeSocketStream } from "./socket_stream.ts";
 import { tlsMaterialError } from "./tls_material.ts";
@@ -100,7 +100,7 @@ export function connectNodeTcp(address: InetAddress, settings: TcpConnectSetting
       if (refusal !== undefined) return fail(refusal);
       clearTimeout(timer);
       socket.removeAllListeners("error");
-      const info = inetConnectionInfo(socket, address.transport);
+      const info = socketConnectionInfo(socket, address.transport);
       resolve(
         new NodeSocketStream(
           socket,

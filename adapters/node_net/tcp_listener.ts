@@ -24,7 +24,7 @@ import type { ServerTlsSettings, TcpListenSettings } from "../../src/transport/r
 import { listenError } from "../../src/transport/socket_errors.ts";
 import { rejectedTlsError } from "../../src/transport/tls_errors.ts";
 import type { ByteStream, Listener } from "../../src/transport/types.ts";
-import { inetConnectionInfo } from "./connection_info.ts";
+import { socketConnectionInfo } from "./connection_info.ts";
 import { setNoDelay } from "./no_delay.ts";
 import { tlsMaterialError } from "./tls_material.ts";
 import { NodeSocketStream } from "./socket_stream.ts";
@@ -58,10 +58,10 @@ export async function listenNodeTcp(address: InetAddress, settings: TcpListenSet
   server.on("connection", (socket: net.Socket) => setNoDelay(socket, settings.noDelay));
   // Wrapped at once, so that an error or close before accept() is seen (and buffering is bounded).
   server.on(secure === undefined ? "connection" : "secureConnection", (socket: net.Socket) => {
-    accepted.push(new NodeSocketStream(socket, inetConnectionInfo(socket, address.transport)));
+    accepted.push(new NodeSocketStream(socket, socketConnectionInfo(socket, address.transport)));
   });
   server.on("tlsClientError", (error: Error, socket: tls.TLSSocket | undefined) => {
-    const info = socket === undefined ? { transport: address.transport } : inetConnectionInfo(socket, "tcp");
+    const info = socket === undefined ? { transport: address.transport } : socketConnectionInfo(socket, "tcp");
     socket?.destroy();
     const at = formatAddress({ ...address, port: (server.address() as AddressInfo | null)?.port ?? address.port });
     settings.onRejected?.(rejectedTlsError(error, at), { ...info, transport: address.transport });

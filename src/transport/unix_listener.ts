@@ -96,20 +96,20 @@ export interface SocketFileOps {
    * @param prefix The directory and the start of the new name (`/run/.pl-`).
    * @returns The path of the new directory.
    */
-  mkdtemp?(prefix: string): Promise<string>;
+  mkdtemp(prefix: string): Promise<string>;
   /**
    * Renames `from` to `to` in one step.
    *
    * @param from The file.
    * @param to The new path (here always inside a fresh private directory).
    */
-  rename?(from: string, to: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
   /**
    * Removes an empty directory.
    *
    * @param path The directory.
    */
-  rmdir?(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
 }
 
 /** A socket that is bound, as a runtime's {@link UnixSocketOps.bind} returns it. */
@@ -270,7 +270,6 @@ function mapped(error: unknown, shown: string): UsageError {
 
 /** Makes the private directory next to `file`, or `null` where the runtime cannot (then the path is bound directly). */
 async function openStage(file: string, files: SocketFileOps): Promise<Stage | null> {
-  if (files.mkdtemp === undefined || files.rename === undefined || files.rmdir === undefined) return null;
   let directory: string;
   try {
     directory = await files.mkdtemp(`${file.slice(0, file.lastIndexOf("/") + 1)}.pl-`);
@@ -284,7 +283,7 @@ async function openStage(file: string, files: SocketFileOps): Promise<Stage | nu
 /** Removes the private directory and whatever names are left in it. */
 async function closeStage(stage: Stage, files: SocketFileOps): Promise<void> {
   for (const name of ["s", "stale"]) await files.unlink(`${stage.directory}/${name}`).catch(() => {});
-  await files.rmdir?.(stage.directory).catch(() => {});
+  await files.rmdir(stage.directory).catch(() => {});
 }
 
 /**
@@ -307,7 +306,7 @@ async function claimPath(file: string, ops: UnixSocketOps<unknown>, shown: strin
       `Cannot listen on ${shown}: another server is accepting connections there`,
     );
   }
-  if (stage === null || files.rename === undefined) return await removeIfSame(file, status, files);
+  if (stage === null) return await removeIfSame(file, status, files);
   const moved = `${stage.directory}/stale`;
   try {
     await files.rename(file, moved);
