@@ -23,7 +23,13 @@
  * @module
  */
 
-import { bindRuntime, type BoundApi, type ConnectFunction, type ListenFunction } from "./src/api/bind_runtime.ts";
+import {
+  bindRuntime,
+  type BoundApi,
+  type ConnectFunction,
+  type CreateSecretFileFunction,
+  type ListenFunction,
+} from "./src/api/bind_runtime.ts";
 import { loadRuntimeAdapter } from "./adapters/detect.ts";
 
 export * from "./src/api/public_api.ts";
@@ -33,3 +39,5 @@ const api: BoundApi = bindRuntime(loadRuntimeAdapter);
 export const listen: ListenFunction = api.listen;
 /** Connects to an RPC server; its type parameter is the server's service type. */
 export const connect: ConnectFunction = api.connect;
+/** Creates a new secret file (mode 0600, never overwriting) for `secretFile`. */
+export const createSecretFile: CreateSecretFileFunction = api.createSecretFile;

@@ -3,10 +3,11 @@
  * The `peerlink` command line:
  *
  * ```sh
- * peerlink serve ADDRESS [--cert F --key F [--client-ca F]...]     # demo server
- * peerlink call ADDRESS METHOD [JSON] [client TLS options]         # prints the result as JSON
- * peerlink stream ADDRESS METHOD [JSON] [client TLS options]       # prints one JSON line per item
+ * peerlink serve ADDRESS [--secret-file F] [--cert F --key F [--client-ca F]...]   # demo server
+ * peerlink call ADDRESS METHOD [JSON] [--secret-file F] [--timeout MS] [client TLS options]  # prints JSON
+ * peerlink stream ADDRESS METHOD [JSON] [--secret-file F] [client TLS options]   # one JSON line per item
  * peerlink cert (--out DIR | --cert F --key F) [--host H]... [--ip IP]... [--days N] [--force]
+ * peerlink secret FILE                                                      # a new secret file (0600)
  * ```
  *
  * Runs under Deno (`deno run -A cli/main.ts`), Bun (`bun cli/main.ts`) and
@@ -19,23 +20,38 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { type ClientTlsOptions, connect, generateCertificate, listen, PeerlinkError, UsageError } from "../mod.ts";
+import {
+  type ClientTlsOptions,
+  connect,
+  createSecretFile,
+  generateCertificate,
+  listen,
+  PeerlinkError,
+  UsageError,
+} from "../mod.ts";
 import { demoService } from "./demo_service.ts";
 import { currentRuntime } from "../adapters/detect.ts";
 
 const USAGE = `Usage:
-  peerlink serve ADDRESS [--cert FILE --key FILE [--client-ca FILE]...]
+  peerlink serve ADDRESS [--secret-file FILE] [--cert FILE --key FILE [--client-ca FILE]...]
       serve the demo methods (echo, add, sleep, count, sum, connection, runtime);
+      --secret-file serves only clients that know the secret in FILE;
       tls:// needs --cert and --key; --client-ca requires client certificates signed by it
-  peerlink call ADDRESS METHOD [JSON] [OPTIONS]
+  peerlink call ADDRESS METHOD [JSON] [--timeout MS] [OPTIONS]
       call METHOD with JSON params, print the result as JSON
   peerlink stream ADDRESS METHOD [JSON] [OPTIONS]
       call a streaming METHOD, print one JSON line per item
+  peerlink secret FILE
+      create FILE holding a new random secret, mode 0600 (an existing FILE is never replaced)
+
+OPTIONS (call and stream):
+  --secret-file FILE         prove knowledge of the secret in FILE (and check the server knows it)
+  --fizyr                    plain fizyr-rpc: no peerlink handshake
   peerlink cert (--out DIR | --cert FILE --key FILE) [--host NAME]... [--ip IP]... [--days N] [--force]
       write a self-signed certificate and its key (mode 0600; existing files only with --force),
       print its SHA-256 fingerprint (for --pin); default --host localhost --ip 127.0.0.1 --ip ::1
 
-OPTIONS for tls:// (call and stream):
+OPTIONS for tls:// (call and stream), besides those above:
   --pin FINGERPRINT|FILE     accept exactly this certificate (as peerlink cert printed it)
   --ca FILE                  trust this CA instead of the system's (repeatable)
   --server-name NAME         the name the certificate must be valid for (default: the host)
@@ -48,11 +64,15 @@ Put -- before JSON params that start with a dash.`;
 /** The options each command takes (node:util parseArgs spelling). */
 const COMMAND_OPTIONS = {
   serve: {
+    "secret-file": { type: "string" },
     cert: { type: "string" },
     key: { type: "string" },
     "client-ca": { type: "string", multiple: true },
   },
   call: {
+    "secret-file": { type: "string" },
+    timeout: { type: "string" },
+    fizyr: { type: "boolean" },
     pin: { type: "string" },
     ca: { type: "string", multiple: true },
     "server-name": { type: "string" },
@@ -68,6 +88,7 @@ const COMMAND_OPTIONS = {
     days: { type: "string" },
     force: { type: "boolean" },
   },
+  secret: {},
 } as const;
 
 /** JSON for values CBOR can carry and JSON cannot. */
@@ -106,7 +127,7 @@ function warnIfExposed(address: string, role: "serve" | "call"): void {
 
 async function serve(
   address: string,
-  options: { cert?: string; key?: string; "client-ca"?: string[] },
+  options: { "secret-file"?: string; cert?: string; key?: string; "client-ca"?: string[] },
 ): Promise<void> {
   const runtime = currentRuntime();
   warnIfExposed(address, "serve");
@@ -118,14 +139,18 @@ async function serve(
   if (tls === undefined && clientCa !== undefined) {
     throw new UsageError("ERR_INVALID_ARGUMENT", "Expected --client-ca together with --cert and --key");
   }
+  const secretFile = options["secret-file"];
   const server = await listen(address, {
     handlers: demoService(runtime),
     ...(tls === undefined ? {} : { tls }),
+    ...(secretFile === undefined ? {} : { secretFile }),
     onError: (error) => process.stderr.write(`peerlink: connection failed: ${(error as Error).message}\n`),
   });
-  process.stdout.write(`peerlink: serving ${server.address} on ${runtime} (Ctrl-C to stop)\n`);
+  const guard = secretFile === undefined ? "" : ", secret required";
+  process.stdout.write(`peerlink: serving ${server.address} on ${runtime}${guard} (Ctrl-C to stop)\n`);
   const stop = (): void => {
-    void server.close().then(() => process.exit(0));
+    // Clients are told the server is going away; calls in flight get a second to finish.
+    void server.close({ grace: 1000 }).then(() => process.exit(0));
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
@@ -149,23 +174,55 @@ function clientTls(options: {
   return Object.keys(tls).length === 0 ? undefined : tls;
 }
 
-async function call(
-  address: string,
-  method: string,
-  params: unknown,
-  { streaming, tls }: { streaming: boolean; tls: ClientTlsOptions | undefined },
-): Promise<void> {
+/** How `call` and `stream` connect and call, from their command-line options. */
+interface CallSettings {
+  streaming: boolean;
+  tls: ClientTlsOptions | undefined;
+  secretFile: string | undefined;
+  timeout: number | undefined;
+  fizyr: boolean;
+}
+
+async function call(address: string, method: string, params: unknown, settings: CallSettings): Promise<void> {
   warnIfExposed(address, "call");
-  const client = await connect(address, tls === undefined ? {} : { tls });
+  const { tls, secretFile, timeout } = settings;
+  const client = await connect(address, {
+    ...(tls === undefined ? {} : { tls }),
+    ...(secretFile === undefined ? {} : { secretFile }),
+    ...(settings.fizyr ? { protocol: "fizyr" as const } : {}),
+    // A one-shot command needs no keepalive timer.
+    keepalive: false,
+  });
+  const options = timeout === undefined ? {} : { timeout };
   try {
-    if (streaming) {
-      for await (const item of client.stream(method, params)) process.stdout.write(`${toJson(item)}\n`);
+    if (settings.streaming) {
+      for await (const item of client.stream(method, params, options)) process.stdout.write(`${toJson(item)}\n`);
     } else {
-      process.stdout.write(`${toJson(await client.call(method, params))}\n`);
+      process.stdout.write(`${toJson(await client.call(method, params, options))}\n`);
     }
   } finally {
     await client.close();
   }
+}
+
+/** `--timeout MS` as a number of milliseconds. */
+function timeoutOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 0) {
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      `Expected --timeout to be milliseconds (a whole number), found "${text}"`,
+    );
+  }
+  return ms;
+}
+
+async function secret(path: string): Promise<void> {
+  await createSecretFile(path);
+  process.stderr.write(
+    `peerlink: wrote a new secret to ${path} (mode 0600); give it to both sides with --secret-file\n`,
+  );
 }
 
 /** Creates `path` with `text`, never replacing a file unless `force`; `O_EXCL` makes that race-free. */
@@ -245,11 +302,21 @@ async function run(command: string | undefined, args: string[]): Promise<boolean
   } else if (command === "call" || command === "stream") {
     const { values, positionals: [address, method, params, ...extra] } = parse(args, COMMAND_OPTIONS.call);
     if (address === undefined || method === undefined || extra.length > 0) return false;
-    await call(address, method, parseParams(params), { streaming: command === "stream", tls: clientTls(values) });
+    await call(address, method, parseParams(params), {
+      streaming: command === "stream",
+      tls: clientTls(values),
+      secretFile: values["secret-file"],
+      timeout: timeoutOf(values.timeout),
+      fizyr: values.fizyr === true,
+    });
   } else if (command === "cert") {
     const { values, positionals } = parse(args, COMMAND_OPTIONS.cert);
     if (positionals.length > 0) return false;
     await cert(values);
+  } else if (command === "secret") {
+    const { positionals: [path, ...extra] } = parse(args, COMMAND_OPTIONS.secret);
+    if (path === undefined || extra.length > 0) return false;
+    await secret(path);
   } else {
     return false;
   }

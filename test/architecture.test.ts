@@ -17,7 +17,7 @@ import ts from "typescript";
 import { repoRoot } from "./_helpers.ts";
 
 /** The layers of the core, lowest first. A file may import its own layer and those below. */
-const LAYERS = ["base", "wire", "transport", "peer", "rpc", "api"] as const;
+const LAYERS = ["base", "wire", "transport", "peer", "session", "rpc", "api"] as const;
 /** npm packages the core may import. */
 const CORE_PACKAGES = new Set(["cborg", "@peculiar/x509", "reflect-metadata"]);
 /** Identifiers that belong to one runtime; the core must not name them. */

@@ -10,7 +10,8 @@ describe("write backpressure", () => {
     const dir = tempDir();
     const address = `unix:${join(dir.path, "slow.sock")}`;
     const listener = await listenRawStream(address);
-    const client = await connect(address);
+    // The raw listener speaks no handshake: a plain fizyr-rpc client.
+    const client = await connect(address, { protocol: "fizyr" });
     const stalled = (await listener.accept())!;
 
     const messageSize = 64 * 1024;

@@ -138,7 +138,8 @@ describe("bad input over a real socket", () => {
       await stream.read();
       await stream.close();
     })();
-    const client = await connect(`unix:${path}`);
+    // A plain fizyr-rpc client, so the garbage answers a call (garbage during a handshake: session_handshake.test.ts).
+    const client = await connect(`unix:${path}`, { protocol: "fizyr" });
     await assert.rejects(client.call("echo", 1), (error: unknown) => {
       assert.equal((error as PeerlinkError).code, "ERR_CONNECTION_CLOSED");
       assert.equal(((error as PeerlinkError).cause as PeerlinkError).code, "ERR_FRAME_TOO_SMALL");
@@ -163,7 +164,7 @@ describe("bad input over a real socket", () => {
       await stream.read();
       await stream.close();
     })();
-    const client = await connect(`unix:${path}`);
+    const client = await connect(`unix:${path}`, { protocol: "fizyr" });
     await assert.rejects(client.call("echo", 1), { code: "ERR_DECODE" });
     await client.closed;
     assert.equal((client.closeError as PeerlinkError).code, "ERR_DECODE");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateCertificate, listen, type RpcServer } from "../mod.ts";
@@ -114,6 +114,44 @@ describe("peerlink CLI over tcp:// and tls://", () => {
       } finally {
         const stopped = await Promise.all([tlsServer.stop(), exposed.stop()]);
         assert.match(stopped[1].stderr, /warning: tcp:\/\/0\.0\.0\.0:0 is plain TCP: anyone who can reach it can call/);
+      }
+    });
+  }
+});
+
+describe("peerlink secret and --secret-file", () => {
+  for (const runtime of runtimes) {
+    it(`creates a secret file once, and serves and calls with it (${runtime})`, async () => {
+      const cli = (...args: string[]) => run(scriptCommand(runtime, "cli/main.ts", args));
+      const secretPath = join(dir.path, `secret-${runtime}`);
+      const made = await cli("secret", secretPath);
+      assert.equal(made.code, 0, made.stderr);
+      assert.equal(statSync(secretPath).mode & 0o777, 0o600);
+      const text = readFileSync(secretPath, "utf8");
+      assert.match(text, /^[0-9a-f]{64}\n$/);
+      const again = await cli("secret", secretPath);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /\[ERR_FILE_EXISTS\]/);
+      assert.equal(readFileSync(secretPath, "utf8"), text, "an existing secret file is never replaced");
+
+      const guarded = `unix:${join(dir.path, `guarded-${runtime}.sock`)}`;
+      const serving = start(scriptCommand(runtime, "cli/main.ts", ["serve", guarded, "--secret-file", secretPath]));
+      try {
+        await serving.waitFor("secret required", 20_000);
+        const otherSecret = join(dir.path, `other-${runtime}`);
+        assert.equal((await cli("secret", otherSecret)).code, 0);
+        const [good, wrong, none] = await Promise.all([
+          cli("call", guarded, "add", "[2, 3]", "--secret-file", secretPath, "--timeout", "5000"),
+          cli("call", guarded, "add", "[2, 3]", "--secret-file", otherSecret),
+          cli("call", guarded, "add", "[2, 3]"),
+        ]);
+        assert.deepEqual([good.code, good.stdout], [0, "5\n"], good.stderr);
+        assert.equal(wrong.code, 1);
+        assert.match(wrong.stderr, /\[ERR_AUTH_FAILED\]/);
+        assert.equal(none.code, 1);
+        assert.match(none.stderr, /\[ERR_AUTH_REQUIRED\]/);
+      } finally {
+        await serving.stop();
       }
     });
   }

@@ -219,7 +219,8 @@ for (const scheme of ["unix", "seqpacket"] as const) {
         maxFds: 0,
         maxConcurrentRequests: 1,
         maxBufferedBytes: 0,
-        serviceIds: { echo: -0x80000000, spare: 0x7fffffff },
+        // The lowest id a method may have: below it, 256 ids are reserved for peerlink sessions.
+        serviceIds: { echo: -0x80000000 + 256, spare: 0x7fffffff },
         codec: cborCodec,
         handshake: async () => void hooks.push("handshake"),
       };

@@ -86,7 +86,8 @@ describe("robustness", () => {
     const local = tempDir();
     const stalledAddress = `unix:${join(local.path, "stalled.sock")}`;
     const listener = await listenRawStream(stalledAddress);
-    const stuck = await connect(stalledAddress);
+    // The raw listener never answers a handshake: a plain fizyr-rpc client.
+    const stuck = await connect(stalledAddress, { protocol: "fizyr" });
     const peerSide = (await listener.accept())!;
     const started = Date.now();
     const big = assert.rejects(stuck.call("echo", new Uint8Array(8 * 1024 * 1024), { timeout: 200 }), {
@@ -144,11 +145,13 @@ describe("robustness", () => {
     it(`answers every call even when the smallest error body does not fit the limit (${scheme})`, async () => {
       const small = scheme === "unix" ? { maxMessageSize: 48 } : { maxPacketSize: 48 };
       const at = `${scheme}:${join(dir.path, `small-${scheme}.sock`)}`;
+      // A session's handshake needs 1 KiB messages: these limits are for plain fizyr-rpc only.
       const tiny = await listen(at, {
         ...small,
+        protocol: "fizyr",
         handlers: { fail: () => Promise.reject(new RpcError("ERR_X", "x".repeat(200))) },
       });
-      const caller = await connect(at);
+      const caller = await connect(at, { protocol: "fizyr" });
       try {
         // Neither answer fits 48 bytes as a structured error: the server falls back to an empty text error.
         await assert.rejects(caller.call("missing", 1, { timeout: 5000 }), { name: "RemoteError", code: "ERR_REMOTE" });

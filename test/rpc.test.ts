@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import {
   type CancelledError,
   connect,
+  ConnectionClosedError,
   type HandlerContext,
   listen,
   type MessageTransport,
@@ -225,7 +226,7 @@ describe("notifications", () => {
 });
 
 describe("connection lifecycle", () => {
-  it("rejects pending calls with ERR_CONNECTION_CLOSED when the server goes away, and removes the socket file", async () => {
+  it("rejects pending calls with ERR_SERVER_CLOSING when the server goes away, and removes the socket file", async () => {
     const local = tempDir();
     const path = join(local.path, "s.sock");
     const other = await listen(`unix:${path}`, { handlers: service });
@@ -233,8 +234,12 @@ describe("connection lifecycle", () => {
     const pending = conn.call("never");
     await delay(20);
     await other.close();
-    await assert.rejects(pending, { code: "ERR_CONNECTION_CLOSED" });
-    await assert.rejects(conn.call("echo", 1), { code: "ERR_CONNECTION_CLOSED" });
+    // The server said it was going away before it closed: a ConnectionClosedError with the precise code.
+    await assert.rejects(
+      pending,
+      (error) => error instanceof ConnectionClosedError && error.code === "ERR_SERVER_CLOSING",
+    );
+    await assert.rejects(conn.call("echo", 1), { code: "ERR_SERVER_CLOSING" });
     assert.equal(existsSync(path), false);
     await conn.close();
     local.cleanup();

@@ -100,7 +100,8 @@ describe("connects that cannot succeed", () => {
     await silent.waitFor("}");
     const ports = JSON.parse(silent.stdout()) as { full: number; mute: number };
     // The first connection fills the listen queue of 0; later SYNs are dropped.
-    const filler = await connect(`tcp://127.0.0.1:${ports.full}`, { connectTimeout: 2000 });
+    // The filler only takes the one backlog slot; the silent listener would never answer a handshake.
+    const filler = await connect(`tcp://127.0.0.1:${ports.full}`, { connectTimeout: 2000, protocol: "fizyr" });
     for (
       const [address, options] of [
         [`tcp://127.0.0.1:${ports.full}`, {}],

@@ -155,11 +155,18 @@ describe("protocol mismatch", () => {
   it("a plaintext client against a TLS server: ERR_CONNECTION_CLOSED, reported by the server, which keeps serving", async () => {
     const { server, calls, errors } = await countingServer(serverCert);
     try {
-      const plain = await connect(server.address.replace("tls://", "tcp://"));
+      // The server answers the peerlink hello with a TLS alert, or closes: the connect itself fails, typed.
+      await assert.rejects(connect(server.address.replace("tls://", "tcp://")), (error: Error & { code?: string }) => {
+        assert.match(error.code ?? "", /^ERR_(FRAME_TOO_LARGE|FRAME_TOO_SMALL|CONNECTION_CLOSED)$/, error.message);
+        if (error.code !== "ERR_CONNECTION_CLOSED") assert.match(error.message, /is it a TLS server/);
+        return true;
+      });
+      // A plain fizyr-rpc client, which sends nothing first, sees it on its first call.
+      const plain = await connect(server.address.replace("tls://", "tcp://"), { protocol: "fizyr" });
       await assert.rejects(plain.call("ping"), { code: "ERR_CONNECTION_CLOSED" });
       await plain.close();
       assert.equal(calls.length, 0);
-      await waitFor(() => errors.length === 1, "the server reported the refused handshake through onError");
+      await waitFor(() => errors.length === 2, "the server reported both refused handshakes through onError");
       assert.equal((errors[0] as { code?: string }).code, "ERR_TLS_HANDSHAKE");
       assert.match(
         (errors[0] as Error).message,

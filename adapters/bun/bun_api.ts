@@ -20,6 +20,8 @@ export interface BunPeerCertificate {
 export interface BunSocket<Data> {
   /** Per-socket state. */
   data: Data;
+  /** The socket's descriptor. */
+  readonly fd: number;
   /**
    * Writes as much of `data` as the kernel takes now.
    *
@@ -38,8 +40,6 @@ export interface BunSocket<Data> {
 
 /** A Bun TCP socket, possibly speaking TLS. */
 export interface BunTcpSocket<Data> extends BunSocket<Data> {
-  /** The socket's descriptor. */
-  readonly fd: number;
   /** The local IP address. */
   readonly localAddress: string;
   /** The local port. */
@@ -92,6 +92,8 @@ export interface BunSocketHandler<Data, Socket extends BunSocket<Data> = BunSock
 
 /** A Unix socket listener. */
 export interface BunUnixListener {
+  /** The listening socket's descriptor; `stop` closes it. */
+  readonly fd: number;
   /**
    * Stops listening.
    *
@@ -142,6 +144,10 @@ export interface BunGlobal {
   listen<Data>(options: { unix: string; socket: BunSocketHandler<Data> }): BunUnixListener;
   /** Starts a TCP server, with TLS when `options.tls` is set. */
   listen<Data>(options: BunTcpOptions<Data>): BunTcpListener;
+  /** Serves a listening socket that exists already (it is closed when the listener stops). */
+  listen<Data, Socket extends BunSocket<Data>>(
+    options: { fd: number; tls?: BunTlsOptions; socket: BunSocketHandler<Data, Socket> },
+  ): BunUnixListener;
   /** Connects a Unix socket. */
   connect<Data>(options: { unix: string; data?: Data; socket: BunSocketHandler<Data> }): Promise<BunSocket<Data>>;
   /** Connects over TCP; for TLS with a `handshake` handler it resolves before the handshake. */
@@ -157,4 +163,14 @@ export interface BunGlobal {
  */
 export function bunGlobal(): BunGlobal {
   return (globalThis as unknown as { Bun: BunGlobal }).Bun;
+}
+
+/**
+ * A Bun listener as `../listener_guard.ts` handles it.
+ *
+ * @param listener The listener.
+ * @returns Its descriptor, and a `stop` that leaves accepted connections open.
+ */
+export function watched(listener: BunUnixListener): { readonly fd: number; stop(): void } {
+  return { fd: listener.fd, stop: () => listener.stop(false) };
 }

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { bindRuntime, type BoundApi, type ConnectFunction, type ListenFunction } from "../../src/api/bind_runtime.ts";
+import {
+  bindRuntime,
+  type BoundApi,
+  type ConnectFunction,
+  type CreateSecretFileFunction,
+  type ListenFunction,
+} from "../../src/api/bind_runtime.ts";
 import { bunRuntime } from "./runtime.ts";
 
 export * from "../../src/api/public_api.ts";
@@ -16,3 +22,5 @@ const api: BoundApi = bindRuntime(() => Promise.resolve(bunRuntime));
 export const listen: ListenFunction = api.listen;
 /** Connects to an RPC server; its type parameter is the server's service type. */
 export const connect: ConnectFunction = api.connect;
+/** Creates a new secret file (mode 0600, never overwriting) for `secretFile`. */
+export const createSecretFile: CreateSecretFileFunction = api.createSecretFile;

@@ -1,17 +1,21 @@
 /**
  * Bun's socket operations: `Bun.listen` / `Bun.connect` for Unix stream
- * sockets, TCP and TLS, and `bun:ffi` (loaded on first use) for seqpacket
- * sockets.
+ * sockets, TCP and TLS, `bun:ffi` (loaded on first use) for seqpacket
+ * sockets, peer credentials and the listeners' guard against spinning at
+ * the descriptor limit, and `node:fs` for files.
  *
  * @module
  */
 
+import process from "node:process";
 import { UsageError } from "../../src/base/errors.ts";
 import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
 import { errnoOf } from "../../src/transport/socket_errors.ts";
 import { listenUnix } from "../../src/transport/unix_listener.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
+import { createNodeFile, nodeFileStatus } from "../node_fs.ts";
 import { bunGlobal } from "./bun_api.ts";
+import { bunCredentialsUnavailable } from "./credentials.ts";
 import { bunStreamListener } from "./stream_listener.ts";
 import { connectBunStream } from "./stream_socket.ts";
 import { listenBunTcp } from "./tcp_listener.ts";
@@ -44,4 +48,8 @@ export const bunRuntime: RuntimeAdapter = {
   connectTcp: connectBunTcp,
   readTextFile,
   ...lazySeqpacket(() => import("./seqpacket_ffi.ts")),
+  credentialsUnavailable: bunCredentialsUnavailable,
+  processIds: () => ({ pid: process.pid, uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 }),
+  createFile: createNodeFile,
+  fileStatus: nodeFileStatus,
 };

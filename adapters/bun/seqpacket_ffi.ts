@@ -8,7 +8,7 @@
  */
 
 import process from "node:process";
-import type { EpollWatcher, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
+import type { EpollWatcher, Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
 import { pollfdFor } from "../seqpacket/layout.ts";
 import { createLibc, type CType, libcSymbols, POLL, type Signature } from "../seqpacket/libc_functions.ts";
 
@@ -47,11 +47,25 @@ function bunSymbol(signature: Signature): { args: string[]; returns: string } {
   return { args: signature.args.map((type) => BUN_TYPES[type]), returns: BUN_TYPES[signature.result] };
 }
 
-async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
+let libc: Promise<Libc> | undefined;
+
+/**
+ * Binds libc once per process (later calls return the same bindings); also
+ * used without the rest of the seqpacket layer: peer credentials, probes of
+ * socket files, the listener guard.
+ *
+ * @returns The bindings.
+ */
+export function loadLibc(): Promise<Libc> {
+  libc ??= bindLibc();
+  return libc;
+}
+
+async function bindLibc(): Promise<Libc> {
   const ffi = await import(BUN_FFI) as BunFfi;
   const symbols = ffi.dlopen("libc.so.6", libcSymbols(bunSymbol)).symbols;
   const errno = new Int32Array(ffi.toArrayBuffer(symbols.__errno_location() as number, 0, 4));
-  const libc = createLibc(symbols, {
+  return createLibc(symbols, {
     errno: () => errno[0] ?? 0,
     allocate(size) {
       // ArrayBuffer storage is never moved by JavaScriptCore's collector.
@@ -59,7 +73,10 @@ async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
       return { bytes, address: BigInt(ffi.ptr(bytes)) };
     },
   });
-  return { libc, watch: (epfd) => new WorkerWatcher(epfd) };
+}
+
+async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
+  return { libc: await loadLibc(), watch: (epfd) => new WorkerWatcher(epfd) };
 }
 
 /**

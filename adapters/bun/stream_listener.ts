@@ -1,6 +1,8 @@
 /**
  * How Bun binds a Unix stream listener (`Bun.listen`) for the shared
- * listener skeleton in `src/transport/unix_listener.ts`.
+ * listener skeleton in `src/transport/unix_listener.ts`: guarded against
+ * spinning at the descriptor limit (`../listener_guard.ts`), with the peer's
+ * credentials on every accepted socket.
  *
  * @module
  */
@@ -8,29 +10,34 @@
 import { AcceptQueue } from "../../src/transport/accept_queue.ts";
 import type { ByteStream } from "../../src/transport/types.ts";
 import type { UnixSocketOps } from "../../src/transport/unix_listener.ts";
-import { bunGlobal } from "./bun_api.ts";
+import { bunGlobal, watched } from "./bun_api.ts";
+import { bunStreamCredentials } from "./credentials.ts";
+import { bunLibcIfAvailable } from "./lazy_libc.ts";
+import { GuardedListener } from "../listener_guard.ts";
 import { nodeSocketFiles } from "../node_fs.ts";
-import { BunSocketStream, type SocketState, streamHandlers } from "./stream_socket.ts";
+import { BunSocketStream, type SocketState, streamHandlers, unixInfo } from "./stream_socket.ts";
 import { probeBunUnixPath } from "./unix_probe.ts";
 
 /** Bun's Unix stream listener operations. */
 export const bunStreamListener: UnixSocketOps<ByteStream> = {
   files: nodeSocketFiles,
   async bind(path, address) {
+    const [read, libc] = await Promise.all([bunStreamCredentials.reader(), bunLibcIfAvailable()]);
     const accepted = new AcceptQueue<BunSocketStream>();
-    const server = bunGlobal().listen<SocketState>({
-      unix: path,
-      socket: streamHandlers((socket) => {
-        const stream = new BunSocketStream(socket, { transport: "unix", localAddress: address });
-        socket.data = { stream };
-        accepted.push(stream);
-      }),
+    let guarded: GuardedListener | undefined;
+    const socket = streamHandlers((socket) => {
+      guarded?.accepted();
+      const stream = new BunSocketStream(socket, unixInfo(socket, { transport: "unix", localAddress: address }, read));
+      socket.data = { stream };
+      accepted.push(stream);
     });
+    const server = watched(bunGlobal().listen<SocketState>({ unix: path, socket }));
+    const listener = guarded = new GuardedListener(server, (fd) => watched(bunGlobal().listen({ fd, socket })), libc);
     return {
       accept: () => accepted.next(),
       close() {
         accepted.end((stream) => void stream.close());
-        server.stop(false);
+        listener.stop();
       },
     };
   },

@@ -1,7 +1,8 @@
 /**
  * Bun's sockets (`Bun.listen` / `Bun.connect` callbacks) as
  * {@link ByteStream}s, Unix and TCP alike, and the client side of Unix
- * stream sockets: `Bun.connect` to a path.
+ * stream sockets: `Bun.connect` to a path. Unix sockets carry the peer's
+ * credentials, read from the socket's `fd` when it opens.
  *
  * @module
  */
@@ -10,7 +11,9 @@ import { formatAddress, type SocketAddress, socketPathOf } from "../../src/trans
 import { ChunkQueue } from "../../src/transport/chunk_queue.ts";
 import { connectError, isConnectionRefused } from "../../src/transport/socket_errors.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
+import type { CredentialsReader } from "../lazy_credentials.ts";
 import { bunGlobal, type BunSocket, type BunSocketHandler } from "./bun_api.ts";
+import { bunStreamCredentials } from "./credentials.ts";
 import { probeBunUnixPath } from "./unix_probe.ts";
 
 /** Per-socket state: the stream object once the socket opened. */
@@ -150,21 +153,39 @@ export function streamHandlers<Socket extends BunSocket<SocketState>>(
 }
 
 /**
+ * The info of a Unix socket: `base`, and the peer's credentials if they can be read.
+ *
+ * @param socket The open socket.
+ * @param base What is known about it otherwise.
+ * @param read Reads credentials, where they can be read.
+ * @returns The info.
+ */
+export function unixInfo(
+  socket: BunSocket<SocketState>,
+  base: ConnectionInfo,
+  read: CredentialsReader | undefined,
+): ConnectionInfo {
+  const credentials = read?.(socket.fd);
+  return credentials === undefined ? base : { ...base, credentials };
+}
+
+/**
  * Connects to a Unix stream socket.
  *
  * @param address A path or abstract address.
- * @returns The connection.
+ * @returns The connection; its `info.credentials` are the server's, where they can be read.
  * @throws {UsageError} `ERR_CONNECTION_FAILED` (see `socket_errors.ts`).
  */
 export async function connectBunStream(address: SocketAddress): Promise<ByteStream> {
   const shown = formatAddress(address);
   const state: SocketState = {};
+  const read = await bunStreamCredentials.reader();
   try {
     await bunGlobal().connect<SocketState>({
       unix: socketPathOf(address),
       data: state,
       socket: streamHandlers((socket) => {
-        state.stream = new BunSocketStream(socket, { transport: "unix", remoteAddress: shown });
+        state.stream = new BunSocketStream(socket, unixInfo(socket, { transport: "unix", remoteAddress: shown }, read));
       }),
     });
     return state.stream!;

@@ -3,6 +3,7 @@
  * to `accept()` only once its handshake succeeded (and, with `clientCa`,
  * the client's certificate passed): a failed handshake, a plaintext client
  * or a refused certificate closes that socket alone and is not reported.
+ * Guarded against spinning at the descriptor limit (`../listener_guard.ts`).
  *
  * @module
  */
@@ -15,7 +16,9 @@ import type { TcpListenSettings } from "../../src/transport/runtime_adapter.ts";
 import { errnoOf, listenError } from "../../src/transport/socket_errors.ts";
 import { rejectedTlsError } from "../../src/transport/tls_errors.ts";
 import type { ByteStream, Listener } from "../../src/transport/types.ts";
-import { bunGlobal, type BunTcpListener } from "./bun_api.ts";
+import { bunGlobal, type BunSocketHandler, type BunTcpListener, watched } from "./bun_api.ts";
+import { bunLibcIfAvailable } from "./lazy_libc.ts";
+import { GuardedListener } from "../listener_guard.ts";
 import { BunSocketStream, type SocketState, streamHandlers } from "./stream_socket.ts";
 import { inetInfo, type TcpSocket } from "./tcp_socket.ts";
 import { clientAccepted, serverTlsOptions, tlsInfo } from "./tls_session.ts";
@@ -37,50 +40,58 @@ export async function listenBunTcp(address: InetAddress, settings: TcpListenSett
   const accepted = new AcceptQueue<BunSocketStream>();
   // Sockets whose handshake is under way: closed with the listener, since nobody can accept them any more.
   const handshaking = new Set<BunSocketStream>();
+  let guarded: GuardedListener | undefined;
   const handlers = streamHandlers<TcpSocket>((socket) => {
+    guarded?.accepted();
     socket.setNoDelay(settings.noDelay);
     const stream = new BunSocketStream(socket, inetInfo(socket, transport));
     socket.data = { stream };
     if (tls === undefined) accepted.push(stream);
     else handshaking.add(stream);
   });
+  const socket: BunSocketHandler<SocketState, TcpSocket> = tls === undefined ? handlers : {
+    ...handlers,
+    handshake(socket, success, authorizationError) {
+      const stream = socket.data.stream!;
+      handshaking.delete(stream);
+      if (!clientAccepted(socket, tls, success)) {
+        const reason = authorizationError ??
+          (success ? "the client's certificate was not accepted" : "handshake failed");
+        settings.onRejected?.(rejectedTlsError(reason, shown), stream.info);
+        return void stream.close();
+      }
+      stream.info.tls = tlsInfo(socket);
+      accepted.push(stream);
+    },
+    close(socket) {
+      const stream = socket.data.stream;
+      if (stream !== undefined) handshaking.delete(stream);
+      handlers.close?.(socket);
+    },
+  };
+  const tlsOptions = tls === undefined ? undefined : serverTlsOptions(tls);
+  const libc = await bunLibcIfAvailable();
   let server: BunTcpListener;
   try {
     server = bunGlobal().listen<SocketState>({
       hostname: address.host,
       port: address.port,
-      ...(tls !== undefined && { tls: serverTlsOptions(tls) }),
-      socket: tls === undefined ? handlers : {
-        ...handlers,
-        handshake(socket, success, authorizationError) {
-          const stream = socket.data.stream!;
-          handshaking.delete(stream);
-          if (!clientAccepted(socket, tls, success)) {
-            const reason = authorizationError ??
-              (success ? "the client's certificate was not accepted" : "handshake failed");
-            settings.onRejected?.(rejectedTlsError(reason, shown), stream.info);
-            return void stream.close();
-          }
-          stream.info.tls = tlsInfo(socket);
-          accepted.push(stream);
-        },
-        close(socket) {
-          const stream = socket.data.stream;
-          if (stream !== undefined) handshaking.delete(stream);
-          handlers.close?.(socket);
-        },
-      },
+      ...(tlsOptions !== undefined && { tls: tlsOptions }),
+      socket,
     });
   } catch (error) {
     throw listenError(await reasonOf(error, address.host), formatAddress({ ...address, transport }));
   }
   // The host as given (like the other runtimes' listeners) and the port really bound.
   shown = formatAddress({ ...address, transport, port: server.port });
+  const restart = (fd: number) =>
+    watched(bunGlobal().listen({ fd, ...(tlsOptions !== undefined && { tls: tlsOptions }), socket }));
+  const listener = guarded = new GuardedListener(watched(server), restart, libc);
   return {
     address: shown,
     accept: () => accepted.next(),
     close() {
-      server.stop(false);
+      listener.stop();
       accepted.end((stream) => void stream.close());
       for (const stream of handshaking) void stream.close();
       handshaking.clear();

@@ -10,10 +10,8 @@
  * @module
  */
 
-import type { Libc } from "../seqpacket/libc.ts";
 import { probeUnixPath } from "../seqpacket/unix_probe.ts";
-
-let libc: Promise<Libc> | undefined;
+import { loadBunLibc } from "./lazy_libc.ts";
 
 /**
  * Probes the Unix socket at `path`.
@@ -22,6 +20,5 @@ let libc: Promise<Libc> | undefined;
  * @returns `undefined` if a connection was made, else the errno name (`ECONNREFUSED` when nobody listens).
  */
 export async function probeBunUnixPath(path: string): Promise<string | undefined> {
-  libc ??= import("./seqpacket_ffi.ts").then(async (binding) => (await binding.seqpacketPlatform.loadBackend()).libc);
-  return probeUnixPath(await libc, path);
+  return probeUnixPath(await loadBunLibc(), path);
 }

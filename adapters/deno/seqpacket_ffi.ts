@@ -3,12 +3,13 @@
  * `--allow-ffi`): the libc table in Deno's FFI types, and a watcher that
  * waits for the poller's epoll descriptor with one `poll()` call on Deno's
  * blocking thread pool (see docs/ARCHITECTURE.md). libc is opened
- * when the first seqpacket socket is made.
+ * once, when the first seqpacket socket is made or the first peer
+ * credentials of a Unix stream socket are read.
  *
  * @module
  */
 
-import type { EpollWatcher, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
+import type { EpollWatcher, Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
 import { pollfdFor } from "../seqpacket/layout.ts";
 import { createLibc, type CType, libcSymbols, POLL, type Signature } from "../seqpacket/libc_functions.ts";
 
@@ -45,12 +46,22 @@ function denoSymbol(signature: Signature): { parameters: string[]; result: strin
 
 type PollFunction = (fds: Uint8Array, count: number, timeout: number) => Promise<number>;
 
-function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
+/** The process's bindings: the libc table, and `poll` once more as a call on the blocking thread pool. */
+interface DenoBindings {
+  readonly libc: Libc;
+  readonly pollOffThread: PollFunction;
+}
+
+let bindings: DenoBindings | undefined;
+
+/** Opens libc once per process; throws `NotCapable` without `--allow-ffi`. */
+function bind(): DenoBindings {
+  if (bindings !== undefined) return bindings;
   const ffi = deno();
   const symbols = ffi.dlopen("libc.so.6", {
     ...libcSymbols(denoSymbol),
-    // Runs on Deno's blocking thread pool and returns a promise.
-    poll: { ...denoSymbol(POLL), nonblocking: true },
+    // The same poll(2), run on Deno's blocking thread pool: it returns a promise.
+    poll_off_thread: { ...denoSymbol(POLL), name: "poll", nonblocking: true },
   }).symbols;
   const errno = new Int32Array(ffi.UnsafePointerView.getArrayBuffer(symbols.__errno_location(), 4));
   const libc = createLibc(symbols, {
@@ -60,8 +71,25 @@ function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
       return { bytes, address: BigInt(ffi.UnsafePointer.value(ffi.UnsafePointer.of(bytes))) };
     },
   });
-  const poll = symbols.poll as PollFunction;
-  return Promise.resolve({ libc, watch: (epfd) => new BlockingPoolWatcher(poll, epfd) });
+  bindings = { libc, pollOffThread: symbols.poll_off_thread as PollFunction };
+  return bindings;
+}
+
+/**
+ * Opens libc once per process (later calls return the same bindings); also
+ * used without the rest of the seqpacket layer: peer credentials and the
+ * listener guard.
+ *
+ * @returns The bindings.
+ * @throws `NotCapable` without `--allow-ffi`.
+ */
+export function loadLibc(): Promise<Libc> {
+  return Promise.resolve().then(() => bind().libc);
+}
+
+async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
+  const { libc, pollOffThread } = await Promise.resolve().then(bind);
+  return { libc, watch: (epfd) => new BlockingPoolWatcher(pollOffThread, epfd) };
 }
 
 /** Waits for the epoll descriptor with one nonblocking (thread pool) `poll()` call. */

@@ -1,14 +1,12 @@
 /**
  * Deno's stream connections as {@link ByteStream}s: the one wrapper of a
- * `Deno.Conn` for Unix sockets (`Deno.UnixConn`), TCP (`Deno.TcpConn`) and
- * native TLS (`Deno.TlsConn`), which differ only in their `info`; and the
- * client side of Unix stream sockets, `Deno.connect`.
+ * `Deno.Conn` for TCP (`Deno.TcpConn`) and native TLS (`Deno.TlsConn`),
+ * which differ only in their `info`. (Unix stream sockets go through
+ * `node:net`, in `../node_net/`.)
  *
  * @module
  */
 
-import { formatAddress, type SocketAddress, socketPathOf } from "../../src/transport/address.ts";
-import { connectError } from "../../src/transport/socket_errors.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
 
 /** Bytes asked for per read; each read's bytes are copied out, so one buffer serves every read. */
@@ -100,22 +98,5 @@ export function closeQuietly(resource: { close(): void }): void {
     resource.close();
   } catch {
     // Already closed by the runtime.
-  }
-}
-
-/**
- * Connects to a Unix stream socket.
- *
- * @param address A path or abstract address.
- * @returns The connection.
- * @throws {UsageError} `ERR_CONNECTION_FAILED` (see `socket_errors.ts`).
- */
-export async function connectDenoStream(address: SocketAddress): Promise<ByteStream> {
-  const shown = formatAddress(address);
-  try {
-    const conn = await Deno.connect({ transport: "unix", path: socketPathOf(address) });
-    return new DenoConnStream(conn, { transport: "unix", remoteAddress: shown });
-  } catch (error) {
-    throw connectError(error, shown);
   }
 }

@@ -11,6 +11,9 @@
  *   client's delayed ACK: a 16-byte echo answered in two writes took
  *   44 ms per round trip from a `Deno.listenTls` server, against 70 to
  *   150 µs from the node:tls server (Deno 2.9.5, 2-core x86_64, loaded).
+ *   Deno's node:tls server stops accepting for good once the descriptor
+ *   limit was reached; with `--allow-ffi` it is watched by
+ *   `../listener_guard.ts`, which serves its socket anew.
  *
  * @module
  */
@@ -19,6 +22,7 @@ import { formatAddress, type InetAddress } from "../../src/transport/address.ts"
 import type { TcpListenSettings } from "../../src/transport/runtime_adapter.ts";
 import { listenError } from "../../src/transport/socket_errors.ts";
 import type { ByteStream, Listener } from "../../src/transport/types.ts";
+import type { GuardLibc } from "../listener_guard.ts";
 import { listenNodeTcp } from "../node_net/mod.ts";
 import { closeQuietly, DenoConnStream, isClosedError } from "./stream_socket.ts";
 import { tcpInfo } from "./tcp_info.ts";
@@ -77,12 +81,17 @@ class DenoTcpListener implements Listener<ByteStream> {
  *
  * @param address Host and port; port 0 binds a free port, which the listener's `address` names with the host.
  * @param settings TCP_NODELAY for accepted connections, and TLS.
+ * @param guardLibc libc for the guard of the node:tls server, where `--allow-ffi` was given.
  * @returns The listener.
  * @throws {UsageError} as `listenError` maps the failure: `ERR_ADDRESS_IN_USE`, `ERR_PERMISSION_DENIED`,
  *   `ERR_INVALID_ADDRESS` (no local interface has the address, or the host does not resolve), `ERR_CONNECTION_FAILED`.
  */
-export async function listenDenoTcp(address: InetAddress, settings: TcpListenSettings): Promise<Listener<ByteStream>> {
-  if (settings.tls !== undefined) return listenNodeTcp(address, settings);
+export async function listenDenoTcp(
+  address: InetAddress,
+  settings: TcpListenSettings,
+  guardLibc?: GuardLibc,
+): Promise<Listener<ByteStream>> {
+  if (settings.tls !== undefined) return listenNodeTcp(address, settings, guardLibc);
   try {
     return new DenoTcpListener(Deno.listen({ hostname: address.host, port: address.port }), address, settings.noDelay);
   } catch (error) {

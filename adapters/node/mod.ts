@@ -7,7 +7,13 @@
  */
 
 import "./node_version.ts";
-import { bindRuntime, type BoundApi, type ConnectFunction, type ListenFunction } from "../../src/api/bind_runtime.ts";
+import {
+  bindRuntime,
+  type BoundApi,
+  type ConnectFunction,
+  type CreateSecretFileFunction,
+  type ListenFunction,
+} from "../../src/api/bind_runtime.ts";
 import { nodeRuntime } from "./runtime.ts";
 
 export * from "../../src/api/public_api.ts";
@@ -17,3 +23,5 @@ const api: BoundApi = bindRuntime(() => Promise.resolve(nodeRuntime));
 export const listen: ListenFunction = api.listen;
 /** Connects to an RPC server; its type parameter is the server's service type. */
 export const connect: ConnectFunction = api.connect;
+/** Creates a new secret file (mode 0600, never overwriting) for `secretFile`. */
+export const createSecretFile: CreateSecretFileFunction = api.createSecretFile;

@@ -1,27 +1,34 @@
 /**
  * Node's socket operations: `node:net` for Unix stream sockets, `node:net`
- * and `node:tls` for TCP and TLS (the shared module in `../node_net/`),
- * and koffi (loaded on first use) for seqpacket sockets.
+ * and `node:tls` for TCP and TLS (the shared modules in `../node_net/`),
+ * koffi (loaded on first use) for seqpacket sockets and for the peer
+ * credentials of Unix stream sockets, and `node:fs` for files.
  *
  * @module
  */
 
 import "./node_version.ts";
+import process from "node:process";
 import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
 import { listenUnix } from "../../src/transport/unix_listener.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
-import { readNodeTextFile } from "../node_fs.ts";
-import { connectNodeTcp, listenNodeTcp } from "../node_net/mod.ts";
-import { nodeStreamListener } from "./stream_listener.ts";
-import { connectNodeStream } from "./stream_socket.ts";
+import { createNodeFile, nodeFileStatus, nodeSocketFiles, readNodeTextFile } from "../node_fs.ts";
+import { connectNodeTcp, connectNodeUnix, listenNodeTcp, nodeUnixListener } from "../node_net/mod.ts";
+import { nodeCredentialsUnavailable, nodeStreamCredentials } from "./credentials.ts";
+
+const unixListener = nodeUnixListener(nodeSocketFiles, nodeStreamCredentials);
 
 /** Node's socket operations. */
 export const nodeRuntime: RuntimeAdapter = {
   name: "node",
-  listenStream: (address, options) => listenUnix(address, nodeStreamListener, options),
-  connectStream: connectNodeStream,
+  listenStream: (address, options) => listenUnix(address, unixListener, options),
+  connectStream: (address) => connectNodeUnix(address, nodeStreamCredentials),
   listenTcp: listenNodeTcp,
   connectTcp: connectNodeTcp,
   readTextFile: readNodeTextFile,
   ...lazySeqpacket(() => import("./seqpacket_ffi.ts")),
+  credentialsUnavailable: nodeCredentialsUnavailable,
+  processIds: () => ({ pid: process.pid, uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 }),
+  createFile: createNodeFile,
+  fileStatus: nodeFileStatus,
 };

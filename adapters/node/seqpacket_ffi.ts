@@ -12,7 +12,7 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import { isMainThread } from "node:worker_threads";
 import { UsageError } from "../../src/base/errors.ts";
-import type { EpollWatcher, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
+import type { EpollWatcher, Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
 import { createLibc, type CType, libcSymbols, type NativeFunction } from "../seqpacket/libc_functions.ts";
 
 /** The subset of koffi's API used here; its own typings vary between releases. */
@@ -63,6 +63,51 @@ async function importKoffi(): Promise<Koffi> {
   return module.default as Koffi;
 }
 
+/** koffi and the libc table bound through it, once per process. */
+interface KoffiLibc {
+  readonly koffi: Koffi;
+  readonly libc: Libc;
+}
+
+let bound: Promise<KoffiLibc> | undefined;
+
+function bindLibc(): Promise<KoffiLibc> {
+  const binding = bound ??= importKoffi().then((koffi) => {
+    const lib = koffi.load("libc.so.6");
+    const functions = libcSymbols((signature, name) =>
+      lib.func(
+        `${KOFFI_TYPES[signature.result]} ${name}(${signature.args.map((type) => KOFFI_TYPES[type]).join(", ")})`,
+      )
+    );
+    const libc = createLibc(functions, {
+      errno: () => koffi.errno(),
+      allocate(size) {
+        // An explicit ArrayBuffer lives outside V8's heap and never moves.
+        const bytes = new Uint8Array(new ArrayBuffer(size));
+        return { bytes, address: koffi.address(bytes) };
+      },
+    });
+    return { koffi, libc };
+  });
+  // A failed import may be retried (after `npm install koffi`, in a long-lived process).
+  binding.catch(() => {
+    if (bound === binding) bound = undefined;
+  });
+  return binding;
+}
+
+/**
+ * Binds libc through koffi once per process (later calls return the same
+ * bindings); also used without the rest of the seqpacket layer, for peer
+ * credentials. Usable in worker threads (only koffi's poll handle is not).
+ *
+ * @returns The bindings.
+ * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` when koffi is not installed or fails to load.
+ */
+export async function loadLibc(): Promise<Libc> {
+  return (await bindLibc()).libc;
+}
+
 async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
   if (!isMainThread) {
     // A koffi poll handle that is open when a worker thread is terminated
@@ -72,7 +117,7 @@ async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
       "Seqpacket sockets are not available in Node worker threads (koffi's poll handle crashes the process when the worker ends); use them from the main thread",
     );
   }
-  const koffi = await importKoffi();
+  const { koffi, libc } = await bindLibc();
   const poll = koffi.node?.poll;
   if (typeof poll !== "function") {
     throw new UsageError(
@@ -80,18 +125,6 @@ async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
       "Seqpacket sockets on Node need koffi 3.3 or later (koffi.node.poll is missing); run `npm install koffi@3`",
     );
   }
-  const lib = koffi.load("libc.so.6");
-  const functions = libcSymbols((signature, name) =>
-    lib.func(`${KOFFI_TYPES[signature.result]} ${name}(${signature.args.map((type) => KOFFI_TYPES[type]).join(", ")})`)
-  );
-  const libc = createLibc(functions, {
-    errno: () => koffi.errno(),
-    allocate(size) {
-      // An explicit ArrayBuffer lives outside V8's heap and never moves.
-      const bytes = new Uint8Array(new ArrayBuffer(size));
-      return { bytes, address: koffi.address(bytes) };
-    },
-  });
   return { libc, watch: (epfd) => new UvPollWatcher(poll, epfd) };
 }
 

@@ -10,6 +10,9 @@
  *   handshake (a plaintext client, junk, a refused client certificate; each
  *   runtime reports it as `tlsClientError`) closes that connection and
  *   nothing else: it is no error of the listener.
+ * - Where the runtime stops accepting for good at the descriptor limit
+ *   (Deno), the caller passes `guardLibc` and the server is watched by
+ *   `../listener_guard.ts`.
  *
  * @module
  */
@@ -28,6 +31,8 @@ import { socketConnectionInfo } from "./connection_info.ts";
 import { setNoDelay } from "./no_delay.ts";
 import { tlsMaterialError } from "./tls_material.ts";
 import { NodeSocketStream } from "./socket_stream.ts";
+import type { GuardedListener, GuardLibc } from "../listener_guard.ts";
+import { guardServer } from "./guarded_server.ts";
 
 /**
  * Listens on TCP, with TLS when `settings.tls` is set; the `listenTcp` of a
@@ -36,6 +41,7 @@ import { NodeSocketStream } from "./socket_stream.ts";
  *
  * @param address Host and port to bind (`tcp://` or `tls://`; `settings.tls` decides).
  * @param settings TCP_NODELAY and TLS.
+ * @param guardLibc Where the runtime's `node:net` server stalls at the descriptor limit (Deno): libc for the guard.
  * @returns The listener; `close()` stops accepting at once and frees the port.
  * @throws {UsageError} what `listenError` (`src/transport/socket_errors.ts`) makes of the runtime's error:
  *   `ERR_ADDRESS_IN_USE`, `ERR_PERMISSION_DENIED`, `ERR_INVALID_ADDRESS` (no local interface has the address, or
@@ -50,22 +56,39 @@ import { NodeSocketStream } from "./socket_stream.ts";
  * await listener.close();
  * ```
  */
-export async function listenNodeTcp(address: InetAddress, settings: TcpListenSettings): Promise<Listener<ByteStream>> {
+export async function listenNodeTcp(
+  address: InetAddress,
+  settings: TcpListenSettings,
+  guardLibc?: GuardLibc,
+): Promise<Listener<ByteStream>> {
   const shown = formatAddress(address);
   const secure = settings.tls;
-  const server = secure === undefined ? net.createServer() : createTlsServer(secure, shown);
   const accepted = new AcceptQueue<ByteStream>();
-  server.on("connection", (socket: net.Socket) => setNoDelay(socket, settings.noDelay));
-  // Wrapped at once, so that an error or close before accept() is seen (and buffering is bounded).
-  server.on(secure === undefined ? "connection" : "secureConnection", (socket: net.Socket) => {
-    accepted.push(new NodeSocketStream(socket, socketConnectionInfo(socket, address.transport)));
-  });
-  server.on("tlsClientError", (error: Error, socket: tls.TLSSocket | undefined) => {
-    const info = socket === undefined ? { transport: address.transport } : socketConnectionInfo(socket, "tcp");
-    socket?.destroy();
-    const at = formatAddress({ ...address, port: (server.address() as AddressInfo | null)?.port ?? address.port });
-    settings.onRejected?.(rejectedTlsError(error, at), { ...info, transport: address.transport });
-  });
+  // Set once listening: every server the guard starts counts its accepts there.
+  const watch: { guard?: GuardedListener | undefined } = {};
+  let port = address.port;
+  const createServer = (): net.Server => {
+    const server = secure === undefined ? net.createServer() : createTlsServer(secure, shown);
+    server.on("connection", (socket: net.Socket) => {
+      watch.guard?.accepted();
+      setNoDelay(socket, settings.noDelay);
+    });
+    // Wrapped at once, so that an error or close before accept() is seen (and buffering is bounded).
+    server.on(secure === undefined ? "connection" : "secureConnection", (socket: net.Socket) => {
+      accepted.push(new NodeSocketStream(socket, socketConnectionInfo(socket, address.transport)));
+    });
+    server.on("tlsClientError", (error: Error, socket: tls.TLSSocket | undefined) => {
+      const info = socket === undefined ? { transport: address.transport } : socketConnectionInfo(socket, "tcp");
+      socket?.destroy();
+      settings.onRejected?.(rejectedTlsError(error, formatAddress({ ...address, port })), {
+        ...info,
+        transport: address.transport,
+      });
+    });
+    return server;
+  };
+  const server = createServer();
+  const libc = await guardLibc?.();
   try {
     await bind(server, await resolveHost(address.host), address.port);
   } catch (cause) {
@@ -73,13 +96,16 @@ export async function listenNodeTcp(address: InetAddress, settings: TcpListenSet
   }
   // Failed accepts (EMFILE, ...) are retried by the runtime; they are no reason to stop listening.
   server.on("error", () => {});
+  port = (server.address() as AddressInfo).port;
+  const guarded = watch.guard = guardServer(server, createServer, libc);
   return {
-    address: formatAddress({ ...address, port: (server.address() as AddressInfo).port }),
+    address: formatAddress({ ...address, port }),
     accept: () => accepted.next(),
     close() {
       accepted.end((stream) => void stream.close());
       // Stops accepting and frees the port at once; its callback would wait for every accepted socket.
-      server.close();
+      if (guarded === undefined) server.close();
+      else guarded.stop();
       return Promise.resolve();
     },
   };

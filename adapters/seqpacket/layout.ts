@@ -50,6 +50,26 @@ export function layoutFor(arch: string): StructLayout | undefined {
   return Object.hasOwn(LAYOUTS, arch) ? LAYOUTS[arch] : undefined;
 }
 
+/**
+ * Why the seqpacket layer cannot run here.
+ *
+ * @param os The operating system, as the runtime names it.
+ * @param arch The architecture, as the runtime spells it.
+ * @returns The reason, or `undefined` on Linux on x86_64 or aarch64.
+ *
+ * @example
+ * ```ts
+ * import { unsupportedPlatform } from "./layout.ts";
+ * console.assert(unsupportedPlatform("linux", "x64") === undefined);
+ * console.assert(unsupportedPlatform("darwin", "arm64") !== undefined);
+ * ```
+ */
+export function unsupportedPlatform(os: string, arch: string): string | undefined {
+  return os === "linux" && layoutFor(arch) !== undefined
+    ? undefined
+    : `SOCK_SEQPACKET sockets are supported only on Linux (x86_64 or aarch64), found ${os} on ${arch}`;
+}
+
 /** struct msghdr (56 bytes). */
 export const MSGHDR_SIZE = 56;
 export const MSG_NAME = 0;

@@ -44,6 +44,10 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
+  /** Only ever called with timeout 0 on the JavaScript thread. */
+  poll(fds: Uint8Array, count: number, timeout: number): number;
+  /** fcntl(2) with an int argument, such as `F_DUPFD_CLOEXEC`. */
+  fcntl(fd: number, command: number, argument: number): number;
 
   epoll_create1(flags: number): number;
   epoll_ctl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
@@ -98,6 +102,6 @@ export interface SeqpacketPlatform {
   os(): string;
   /** The CPU architecture, in the runtime's spelling (`x86_64` or `x64`, `aarch64` or `arm64`). */
   arch(): string;
-  /** Loads the FFI bindings; called once, on first use, after the platform was checked. */
+  /** Loads the FFI bindings and the watcher; called once, on first use, after the platform was checked. */
   loadBackend(): Promise<SeqpacketBackend>;
 }

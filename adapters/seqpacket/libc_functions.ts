@@ -21,6 +21,9 @@ export interface Signature {
   readonly result: CType;
 }
 
+/** `poll(2)`: bound for sync calls with timeout 0, and by the Deno and Bun watchers for their blocking waits. */
+export const POLL: Signature = { args: ["pointer", "size", "int"], result: "int" };
+
 /** The name of a libc function behind {@link Libc}. */
 export type LibcFunctionName = Exclude<keyof Libc, "errno" | "allocate">;
 
@@ -34,6 +37,9 @@ export const LIBC_FUNCTIONS: Readonly<Record<LibcFunctionName, Signature>> = {
   connect: { args: ["int", "pointer", "uint32"], result: "int" },
   sendmsg: { args: ["int", "pointer", "int"], result: "ssize" },
   recvmsg: { args: ["int", "pointer", "int"], result: "ssize" },
+  poll: POLL,
+  // Variadic in C; bound with its one int argument, which both 64-bit ABIs pass as for a fixed one.
+  fcntl: { args: ["int", "int", "int"], result: "int" },
   getsockopt: { args: ["int", "int", "int", "pointer", "pointer"], result: "int" },
   setsockopt: { args: ["int", "int", "int", "pointer", "uint32"], result: "int" },
   shutdown: { args: ["int", "int"], result: "int" },
@@ -55,9 +61,6 @@ export const LIBC_FUNCTIONS: Readonly<Record<LibcFunctionName, Signature>> = {
 
 /** `__errno_location()`, for runtimes that read errno through memory (Deno and Bun). */
 const ERRNO_LOCATION: Signature = { args: [], result: "pointer" };
-
-/** `poll(2)`, which the Deno and Bun watchers call off the JavaScript thread. */
-export const POLL: Signature = { args: ["pointer", "size", "int"], result: "int" };
 
 /**
  * Describes every function a runtime binds, in its FFI's terms: the

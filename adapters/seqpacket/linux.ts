@@ -42,6 +42,9 @@ export const POLLIN = 0x1;
 export const EFD_CLOEXEC = 0o2000000;
 export const EFD_NONBLOCK = 0o4000;
 
+/** fcntl(2): duplicate a descriptor, close-on-exec. */
+export const F_DUPFD_CLOEXEC = 1030;
+
 /** statx(2), for the identity of socket files. */
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;

@@ -13,7 +13,7 @@ import { UsageError } from "../../src/base/errors.ts";
 import type { RuntimeAdapter, SeqpacketOptions } from "../../src/transport/runtime_adapter.ts";
 import { DEFAULT_SOCKET_MODE } from "../../src/transport/unix_listener.ts";
 import type { SeqpacketPlatform } from "./libc.ts";
-import { layoutFor, type StructLayout } from "./layout.ts";
+import { layoutFor, type StructLayout, unsupportedPlatform } from "./layout.ts";
 import { SeqpacketSystem, type SocketLimits } from "./system.ts";
 import { listen } from "./listener.ts";
 import { connect, pair } from "./connect.ts";
@@ -70,16 +70,10 @@ export function createSeqpacketOperations(platform: SeqpacketPlatform): Seqpacke
 }
 
 function checkPlatform(platform: SeqpacketPlatform): StructLayout {
-  const os = platform.os();
   const arch = platform.arch();
-  const layout = layoutFor(arch);
-  if (os !== "linux" || layout === undefined) {
-    throw new UsageError(
-      "ERR_UNSUPPORTED_PLATFORM",
-      `SOCK_SEQPACKET sockets are supported only on Linux (x86_64 or aarch64), found ${os} on ${arch}`,
-    );
-  }
-  return layout;
+  const problem = unsupportedPlatform(platform.os(), arch);
+  if (problem !== undefined) throw new UsageError("ERR_UNSUPPORTED_PLATFORM", problem);
+  return layoutFor(arch)!;
 }
 
 function limits(options: SeqpacketOptions): SocketLimits {

@@ -11,11 +11,12 @@ import { UsageError } from "../../src/base/errors.ts";
 import type { PeerCredentials } from "../../src/transport/types.ts";
 import type { SocketFileOps } from "../../src/transport/unix_listener.ts";
 import type { Libc, SeqpacketBackend } from "./libc.ts";
-import { type StructLayout, UCRED_SIZE } from "./layout.ts";
+import type { StructLayout } from "./layout.ts";
+import { readPeerCredentials } from "./peer_credentials.ts";
 import { EpollPoller } from "./poller.ts";
 import { MessageBuffer } from "./message_buffer.ts";
 import { SystemCallError } from "./errors.ts";
-import { AF_UNIX, SO_PEERCRED, SO_SNDBUF, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_SEQPACKET, SOL_SOCKET } from "./linux.ts";
+import { AF_UNIX, SO_SNDBUF, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_SEQPACKET, SOL_SOCKET } from "./linux.ts";
 
 /** Resolved socket limits. */
 export interface SocketLimits {
@@ -116,14 +117,6 @@ export class SeqpacketSystem {
    * @throws {SystemCallError} if getsockopt fails.
    */
   peerCredentials(fd: number): PeerCredentials {
-    const value = new Uint8Array(UCRED_SIZE);
-    const length = new Uint8Array(4);
-    const lengthView = new DataView(length.buffer);
-    lengthView.setUint32(0, UCRED_SIZE, true);
-    if (this.libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, value, length) !== 0) {
-      throw new SystemCallError("getsockopt", this.libc.errno());
-    }
-    const ucred = new DataView(value.buffer);
-    return { pid: ucred.getInt32(0, true), uid: ucred.getUint32(4, true), gid: ucred.getUint32(8, true) };
+    return readPeerCredentials(this.libc, fd);
   }
 }

@@ -17,6 +17,12 @@ import { StreamMessageTransport } from "../transport/stream_transport.ts";
 import type { ConnectionInfo, Listener, MessageTransport } from "../transport/types.ts";
 import { tcpConnectSettings, tcpListenSettings } from "./tcp_settings.ts";
 import { checkAddressOptions, checkEntryOptions } from "./validate_options.ts";
+import { clientSessionSettings, serverSessionSettings } from "./session_settings.ts";
+import { clientHandshake } from "../session/client_handshake.ts";
+import { SessionTransport } from "../session/session_transport.ts";
+import { generateSecretText } from "../session/secret.ts";
+import { UsageError } from "../base/errors.ts";
+import type { Address } from "../transport/address.ts";
 import type {
   ConnectFunction,
   ConnectTransportFunction,
@@ -56,7 +62,16 @@ export interface BoundApi {
   connectTransport: ConnectTransportFunction;
   /** A connected seqpacket pair in one process. */
   transportPair: TransportPairFunction;
+  /** Creates a new secret file. */
+  createSecretFile: CreateSecretFileFunction;
 }
+
+/**
+ * Creates a file holding a new random secret (32 bytes as 64 hex digits),
+ * readable by its owner only (mode 0600), for `secretFile` on both sides.
+ * An existing file is never overwritten: that is `ERR_FILE_EXISTS`.
+ */
+export type CreateSecretFileFunction = (path: string) => Promise<void>;
 
 /**
  * Binds `listen`, `connect` and the transport functions to a runtime. Each
@@ -69,12 +84,10 @@ export interface BoundApi {
 export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundApi {
   const openListener = async (
     entry: "listen" | "listenTransport",
-    address: string,
+    parsed: Address,
     options: ListenTransportOptions,
+    runtime: RuntimeAdapter,
   ): Promise<Listener<MessageTransport>> => {
-    const parsed = parseAddress(address);
-    checkAddressOptions(entry, parsed, options);
-    const runtime = await loadRuntime();
     if (parsed.transport === "seqpacket") {
       return mapListener(
         await runtime.listenSeqpacket(parsed, seqpacketOptions(options)),
@@ -109,7 +122,9 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
 
   const listenTransport: ListenTransportFunction = async (address, given) => {
     const options = checkEntryOptions("listenTransport", given);
-    return openListener("listenTransport", address, options);
+    const parsed = parseAddress(address);
+    checkAddressOptions("listenTransport", parsed, options);
+    return openListener("listenTransport", parsed, options, await loadRuntime());
   };
 
   const connectTransport: ConnectTransportFunction = async (address, given) => {
@@ -119,17 +134,49 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
 
   const listen: ListenFunction = async (address, given) => {
     const options = checkEntryOptions("listen", given);
-    return new RpcServer(await openListener("listen", address, options), options);
+    const parsed = parseAddress(address);
+    checkAddressOptions("listen", parsed, options);
+    const runtime = await loadRuntime();
+    // The secret file and the allow policy are checked before the socket exists.
+    const settings = await serverSessionSettings(runtime, parsed, options);
+    return new RpcServer(await openListener("listen", parsed, options, runtime), options, settings);
   };
 
   const connect: ConnectFunction = async (address, given) => {
     const options = checkEntryOptions("connect", given);
-    const transport = await openTransport("connect", address, options);
+    const session = await clientSessionSettings(await loadRuntime(), options);
+    /** Opens the transport and runs both handshakes; a failure leaves no socket open. */
+    const dial = async (): Promise<MessageTransport> => {
+      const transport = await openTransport("connect", address, options);
+      try {
+        let served: MessageTransport = transport;
+        if (session !== undefined) {
+          const agreed = await clientHandshake(transport, {
+            ...session,
+            maxMessageSize: transport.maxMessageSize,
+            address,
+          });
+          served = new SessionTransport(transport, agreed, {
+            keepaliveInterval: agreed.keepaliveInterval,
+            keepalive: session.keepalive,
+          });
+        }
+        await options.handshake?.(served);
+        return served;
+      } catch (error) {
+        await transport.close().catch(() => {});
+        throw error;
+      }
+    };
+    const transport = await dial();
+    const { reconnect, ...rest } = options;
     try {
-      await options.handshake?.(transport);
-      return new RpcConnection(transport, options);
+      return new RpcConnection(transport, {
+        ...rest,
+        ...(reconnect ? { reconnect: { ...(reconnect === true ? {} : reconnect), redial: dial } } : {}),
+      });
     } catch (error) {
-      // A refused handshake, or two names for one service id: do not leave the socket open.
+      // Two names for one service id: do not leave the socket open.
       await transport.close().catch(() => {});
       throw error;
     }
@@ -141,11 +188,21 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     return [new PacketMessageTransport(a), new PacketMessageTransport(b)];
   };
 
-  return { listen, connect, listenTransport, connectTransport, transportPair };
+  const createSecretFile: CreateSecretFileFunction = async (path) => {
+    if (typeof path !== "string" || path.length === 0) {
+      throw new UsageError("ERR_INVALID_ARGUMENT", `createSecretFile(): expected a file path, found ${String(path)}`);
+    }
+    await (await loadRuntime()).createFile(path, generateSecretText(), 0o600);
+  };
+
+  return { listen, connect, listenTransport, connectTransport, transportPair, createSecretFile };
 }
 
-function streamOptions(options: TransportOptions): { maxMessageSize?: number } {
-  return options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize };
+function streamOptions(options: TransportOptions): { maxMessageSize?: number; frameTimeout?: number } {
+  const result: { maxMessageSize?: number; frameTimeout?: number } = {};
+  if (options.maxMessageSize !== undefined) result.maxMessageSize = options.maxMessageSize;
+  if (options.frameTimeout !== undefined) result.frameTimeout = options.frameTimeout;
+  return result;
 }
 
 function seqpacketOptions(options: SeqpacketListenOptions): SeqpacketListenOptions {

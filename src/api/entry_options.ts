@@ -11,6 +11,8 @@ import type { Notifications } from "../rpc/router.ts";
 import type { Handshake, RpcServer, RpcServerOptions } from "../rpc/server.ts";
 import type { Service } from "../rpc/service.ts";
 import type { SeqpacketListenOptions, SeqpacketOptions } from "../transport/runtime_adapter.ts";
+import type { ClientSessionOptions, ServerSessionOptions } from "../session/options.ts";
+import type { ReconnectOptions } from "../rpc/reconnect.ts";
 import type { Listener, MessageTransport } from "../transport/types.ts";
 
 /**
@@ -88,6 +90,13 @@ export interface TcpConnectOptions {
 export interface FramingOptions extends SeqpacketOptions {
   /** Largest message (header + body) on stream sockets: an integer from 12 to 2^32 − 1. Default 16 MiB. */
   maxMessageSize?: number;
+  /**
+   * Milliseconds a frame may take to arrive once its first byte did (stream
+   * sockets): an integer from 1 to 2^31 − 1. A peer that starts a frame and
+   * stalls is cut off with `ERR_FRAME_TIMEOUT`. Time this side spends not
+   * reading (flow control) does not count. Default 30 000.
+   */
+  frameTimeout?: number;
 }
 
 /** Options for connecting a transport (no RPC layer). */
@@ -97,12 +106,20 @@ export interface TransportOptions extends FramingOptions, TcpConnectOptions {}
 export interface ListenTransportOptions extends FramingOptions, SeqpacketListenOptions, TcpListenOptions {}
 
 /** Options of `listen`. */
-export interface ListenOptions<S extends Service = Service> extends ListenTransportOptions, RpcServerOptions<S> {}
+export interface ListenOptions<S extends Service = Service>
+  extends ListenTransportOptions, RpcServerOptions<S>, ServerSessionOptions {}
 
 /** Options of `connect`. */
-export interface ConnectOptions extends TransportOptions, Omit<RpcConnectionOptions, "router"> {
-  /** Handshake run before the RPC layer starts; throwing refuses the server. */
+export interface ConnectOptions
+  extends TransportOptions, Omit<RpcConnectionOptions, "router" | "reconnect">, ClientSessionOptions {
+  /** Handshake run after the peerlink handshake, before the RPC layer starts; throwing refuses the server. */
   handshake?: Handshake;
+  /**
+   * Reconnect with back-off when the connection is lost (a daemon that
+   * restarts): `true` for the defaults, or the back-off and what calls made
+   * meanwhile do. Default: no reconnecting.
+   */
+  reconnect?: boolean | ReconnectOptions;
 }
 
 /** Starts an RPC server on an address. */

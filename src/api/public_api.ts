@@ -13,13 +13,22 @@ export type {
   ClientTlsOptions,
   ConnectFunction,
   ConnectOptions,
+  CreateSecretFileFunction,
   ListenFunction,
   ListenOptions,
   ServerTlsOptions,
 } from "./bind_runtime.ts";
-export type { Call, CallOptions, RpcConnection } from "../rpc/connection.ts";
+export type { Call, CallContext, CallOptions, RpcConnection } from "../rpc/connection.ts";
+export type { ReconnectOptions } from "../rpc/reconnect.ts";
+export type {
+  ClientSessionOptions,
+  KeepaliveOptions,
+  ServerSessionOptions,
+  SessionInfo,
+  SessionOptions,
+} from "../session/options.ts";
 export type { RpcCaller } from "../rpc/caller.ts";
-export type { AcceptFilter, Handshake, RpcServer } from "../rpc/server.ts";
+export type { AcceptFilter, AllowPolicy, CloseOptions, Handshake, RpcServer, ServerStats } from "../rpc/server.ts";
 export type { NotificationContext, NotificationListener, Router } from "../rpc/router.ts";
 export type { Notifications } from "../rpc/router.ts";
 export type { Handler, HandlerContext, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "../rpc/service.ts";
@@ -41,6 +50,8 @@ export type { Codec } from "../wire/codec.ts";
 export {
   CancelledError,
   ConnectionClosedError,
+  DataError,
+  type DataErrorCode,
   type ErrorCode,
   PeerlinkError,
   type PeerlinkErrorOptions,
@@ -48,6 +59,8 @@ export {
   type ProtocolErrorCode,
   RemoteError,
   RpcError,
+  SessionError,
+  type SessionErrorCode,
   TimeoutError,
   TlsError,
   type TlsErrorCode,

@@ -25,6 +25,19 @@
  * | `serviceIds` | object whose values are integers, −2^31 to 2^31 − 1 | RPC |
  * | `codec` | object with `encode` and `decode` functions | RPC |
  * | `accept`, `handshake`, `onError`, `onConnection`, `onClose` | function | RPC |
+ * | `frameTimeout` | integer, 1 to 2^31 − 1 (milliseconds) | `unix:`, `tcp://`, `tls://` |
+ * | `secret` | string or Uint8Array (at least 16 bytes, checked when resolved) | `listen`, `connect` |
+ * | `secretFile` | non-empty string | `listen`, `connect` |
+ * | `handshakeTimeout` | integer, 1 to 2^31 − 1 | `listen`, `connect` |
+ * | `keepalive` | `false` or `{ interval?, timeout? }`, integers from 10 to 2^31 − 1, `timeout` ≥ `interval` | `listen`, `connect` |
+ * | `protocol` | `"auto"`, `"peerlink"` or `"fizyr"` (`connect`: the last two) | `listen`, `connect` |
+ * | `authFailureDelay` | integer, 0 to 60 000 | `listen` |
+ * | `maxConnections`, `idleTimeout` | integer, 1 to 2^31 − 1 | `listen` |
+ * | `allow` | `{ uid?, gid? }`: an id (0 to 2^32 − 1), an array of ids, or `"self"` | `listen` on `unix:`, `seqpacket:` |
+ * | `reconnect` | boolean or `{ initialDelay?, maxDelay?, attempts?, whileDisconnected?, onDisconnect?, onReconnect? }` | `connect` |
+ *
+ * `secret` and `secretFile` exclude each other, and neither (nor `allow`)
+ * goes with `protocol: "fizyr"`, which has no handshake.
  *
  * A client's `tls`: `ca` is a PEM text or path, or an array of them; `pin`
  * a fingerprint (64 hex digits, colons between pairs optional) or a
@@ -56,6 +69,9 @@ import { FLOW_OPTION_RULES } from "../peer/read_gate.ts";
 import { type Address, formatAddress, isHostName, isInetAddress, isIpv4, isIpv6 } from "../transport/address.ts";
 import { HEADER_SIZE } from "../wire/message.ts";
 
+/** The smallest `maxMessageSize` / `maxPacketSize` a session's handshake fits in. */
+const MIN_SESSION_MESSAGE_SIZE = 1024;
+
 /** The entry points whose options are checked here. */
 export type EntryPoint = "listen" | "connect" | "listenTransport" | "connectTransport" | "transportPair";
 
@@ -72,6 +88,7 @@ const SEQPACKET: OptionRules = {
 const TRANSPORT: OptionRules = {
   ...SEQPACKET,
   maxMessageSize: integerFrom(HEADER_SIZE, 0xffffffff),
+  frameTimeout: integerFrom(1, 0x7fffffff),
 };
 
 const aBoolean: OptionRule = (value, path) =>
@@ -164,6 +181,66 @@ const CLIENT_TLS: OptionRule = membersOf(
   },
 );
 
+const MAX_MS = 0x7fffffff;
+
+/** One of the given strings. */
+function oneOf(...choices: string[]): OptionRule {
+  const expected = choices.map((choice) => `"${choice}"`).join(" or ");
+  return (value, path) =>
+    typeof value === "string" && choices.includes(value) ? undefined : { path, expected, found: value };
+}
+
+const aSecret: OptionRule = (value, path) =>
+  typeof value === "string" || value instanceof Uint8Array
+    ? undefined
+    : { path, expected: "a string or a Uint8Array of at least 16 bytes", found: value };
+
+const KEEPALIVE_MEMBERS: OptionRule = membersOf(
+  { interval: integerFrom(10, MAX_MS), timeout: integerFrom(10, MAX_MS) },
+  [],
+  (keepalive, path) =>
+    typeof keepalive.timeout === "number" && keepalive.timeout < ((keepalive.interval as number | undefined) ?? 15_000)
+      ? { path: `${path}.timeout`, expected: `at least ${path}.interval`, found: keepalive.timeout }
+      : undefined,
+);
+const KEEPALIVE: OptionRule = (value, path) => value === false ? undefined : KEEPALIVE_MEMBERS(value, path);
+
+const anId: OptionRule = integerFrom(0, 0xffffffff);
+const ids: OptionRule = (value, path) => {
+  if (value === "self") return undefined;
+  if (!Array.isArray(value)) {
+    const problem = anId(value, path);
+    return problem && { ...problem, expected: `"self", an id from 0 to 2^32 − 1, or an array of ids` };
+  }
+  for (const [index, item] of value.entries()) {
+    const problem = anId(item, `${path}[${index}]`);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+};
+const ALLOW: OptionRule = membersOf({ uid: ids, gid: ids }, []);
+
+const RECONNECT_MEMBERS: OptionRule = membersOf({
+  initialDelay: integerFrom(0, MAX_MS),
+  maxDelay: integerFrom(1, MAX_MS),
+  attempts: (value, path) =>
+    value === Infinity || (Number.isInteger(value) && (value as number) >= 1)
+      ? undefined
+      : { path, expected: "a positive integer or Infinity", found: value },
+  whileDisconnected: oneOf("wait", "fail"),
+  onDisconnect: aFunction,
+  onReconnect: aFunction,
+}, []);
+const RECONNECT: OptionRule = (value, path) => typeof value === "boolean" ? undefined : RECONNECT_MEMBERS(value, path);
+
+/** Session options both sides take. */
+const SESSION: OptionRules = {
+  secret: aSecret,
+  secretFile: aNonEmptyString,
+  handshakeTimeout: integerFrom(1, MAX_MS),
+  keepalive: KEEPALIVE,
+};
+
 const TCP_LISTENER: OptionRules = { tls: SERVER_TLS, noDelay: aBoolean };
 const TCP_CONNECT: OptionRules = { tls: CLIENT_TLS, noDelay: aBoolean, connectTimeout: integerFrom(1, 0x7fffffff) };
 
@@ -186,8 +263,27 @@ const RPC: OptionRules = {
 };
 
 const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
-  listen: { ...LISTENER, ...RPC, accept: aFunction, onError: aFunction, onConnection: aFunction },
-  connect: { ...CONNECTOR, ...RPC, onClose: aFunction },
+  listen: {
+    ...LISTENER,
+    ...RPC,
+    ...SESSION,
+    protocol: oneOf("auto", "peerlink", "fizyr"),
+    authFailureDelay: integerFrom(0, 60_000),
+    maxConnections: integerFrom(1, MAX_MS),
+    idleTimeout: integerFrom(1, MAX_MS),
+    allow: ALLOW,
+    accept: aFunction,
+    onError: aFunction,
+    onConnection: aFunction,
+  },
+  connect: {
+    ...CONNECTOR,
+    ...RPC,
+    ...SESSION,
+    protocol: oneOf("peerlink", "fizyr"),
+    reconnect: RECONNECT,
+    onClose: aFunction,
+  },
   listenTransport: LISTENER,
   connectTransport: CONNECTOR,
   transportPair: SEQPACKET,
@@ -217,7 +313,34 @@ const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
  * ```
  */
 export function checkEntryOptions<T extends object>(entry: EntryPoint, options: T | undefined): T {
-  return checkOptions(options, ENTRY_RULES[entry], { where: `${entry}()`, elsewhere: ownersOf(entry) });
+  const checked = checkOptions(options, ENTRY_RULES[entry], { where: `${entry}()`, elsewhere: ownersOf(entry) });
+  checkSessionOptions(entry, checked as Record<string, unknown>);
+  return checked;
+}
+
+/** The session options that exclude each other: `secret` and `secretFile`; either with `protocol: "fizyr"`. */
+function checkSessionOptions(entry: EntryPoint, options: Record<string, unknown>): void {
+  const refuse = (message: string): never => {
+    throw new UsageError("ERR_INVALID_ARGUMENT", `${entry}(): ${message}`);
+  };
+  if (options.secret !== undefined && options.secretFile !== undefined) {
+    refuse("give either secret or secretFile, not both");
+  }
+  const limit = Math.min(
+    (options.maxMessageSize as number | undefined) ?? Infinity,
+    (options.maxPacketSize as number | undefined) ?? Infinity,
+  );
+  if ((entry === "listen" || entry === "connect") && options.protocol !== "fizyr" && limit < MIN_SESSION_MESSAGE_SIZE) {
+    refuse(
+      `a peerlink session needs messages of at least ${MIN_SESSION_MESSAGE_SIZE} bytes for its handshake, and the limit is ${limit}; raise it, or set protocol: "fizyr"`,
+    );
+  }
+  if (options.protocol === "fizyr") {
+    const sessionOnly = ["secret", "secretFile", "allow"].find((name) => options[name] !== undefined);
+    if (sessionOnly !== undefined) {
+      refuse(`${sessionOnly} needs a peerlink session, and protocol is "fizyr" (plain fizyr-rpc has no handshake)`);
+    }
+  }
 }
 
 /** For each option other entry points know and `entry` does not, the entry points that take it. */
@@ -261,6 +384,14 @@ const INET_OPTIONS: readonly string[] = [...new Set([...Object.keys(TCP_LISTENER
 export function checkAddressOptions(entry: EntryPoint, address: Address, options: object): void {
   const given = (name: string): boolean => (options as Record<string, unknown>)[name] !== undefined;
   const text = formatAddress(address);
+  if (isInetAddress(address) && given("allow")) {
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      `Option "allow" of ${entry}() needs peer credentials, which only unix: and seqpacket: connections have; found it with "${
+        formatAddress(address)
+      }" (use secret, or TLS client certificates, there)`,
+    );
+  }
   if (!isInetAddress(address)) {
     const misplaced = INET_OPTIONS.find(given);
     if (misplaced === undefined) return;

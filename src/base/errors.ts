@@ -14,7 +14,9 @@ export type ProtocolErrorCode =
   | "ERR_UNKNOWN_REQUEST"
   | "ERR_DUPLICATE_REQUEST"
   | "ERR_TRUNCATED"
-  | "ERR_HANDSHAKE";
+  | "ERR_HANDSHAKE"
+  /** A frame was started and not finished within `frameTimeout`. */
+  | "ERR_FRAME_TIMEOUT";
 
 /** The codes of a {@link UsageError}: what was refused locally, before anything was sent. */
 export type UsageErrorCode =
@@ -29,7 +31,9 @@ export type UsageErrorCode =
   | "ERR_FDS_NOT_SUPPORTED"
   | "ERR_TOO_MANY_FDS"
   | "ERR_CONNECTION_FAILED"
-  | "ERR_CLOSED";
+  | "ERR_CLOSED"
+  /** A file that must be new (a secret file) already exists; nothing was changed. */
+  | "ERR_FILE_EXISTS";
 
 /** The codes of a {@link TlsError}: why a TLS connection was refused. */
 export type TlsErrorCode =
@@ -46,11 +50,46 @@ export type TlsErrorCode =
   /** The server requires a client certificate and none (or an unaccepted one) was presented. */
   | "ERR_TLS_CLIENT_CERT";
 
+/**
+ * The codes of a {@link SessionError}: why a peerlink session could not
+ * start, or why it ended. Each one closes the connection.
+ */
+export type SessionErrorCode =
+  /** The other side did not finish the handshake within `handshakeTimeout`. */
+  | "ERR_HANDSHAKE_TIMEOUT"
+  /** The other side answered the handshake like a plain fizyr-rpc peer (connect with `protocol: "fizyr"`). */
+  | "ERR_NOT_PEERLINK"
+  /** The two sides speak different peerlink protocol versions; the message names both. */
+  | "ERR_VERSION_MISMATCH"
+  /** One side requires a capability the other lacks; the message names both lists. */
+  | "ERR_CAPABILITY_MISMATCH"
+  /** Authentication failed: a wrong secret on either side, or a server that could not prove it knows the secret. */
+  | "ERR_AUTH_FAILED"
+  /** The server requires a secret and the client has none (or the client requires one and the server has none). */
+  | "ERR_AUTH_REQUIRED"
+  /** The server's `allow` policy or `accept` filter refused this peer. */
+  | "ERR_PEER_REFUSED"
+  /** The server is at `maxConnections`; try again later. */
+  | "ERR_TOO_MANY_CONNECTIONS"
+  /** Keepalive: nothing arrived from the other side within the keepalive timeout. */
+  | "ERR_PEER_UNRESPONSIVE"
+  /** The server is shutting down (it said so before closing). */
+  | "ERR_SERVER_CLOSING"
+  /** The server closed a connection that had no calls for `idleTimeout`. */
+  | "ERR_IDLE_TIMEOUT";
+
+/** The codes of a {@link DataError}: a well-framed message held a value that could not be decoded. */
+export type DataErrorCode =
+  /** The body uses a CBOR tag peerlink does not know (only 2 and 3, bignums, are decoded, plus a leading 55799). */
+  "ERR_UNSUPPORTED_TAG";
+
 /** Every stable error code peerlink itself produces. */
 export type ErrorCode =
   | ProtocolErrorCode
   | UsageErrorCode
   | TlsErrorCode
+  | SessionErrorCode
+  | DataErrorCode
   | "ERR_CONNECTION_CLOSED"
   | "ERR_TIMEOUT"
   | "ERR_CANCELLED"
@@ -113,9 +152,58 @@ export class ConnectionClosedError extends PeerlinkError {
    *
    * @param message Human-readable description.
    * @param options The error that closed the connection, if any.
+   * @param code The code; subclasses such as {@link SessionError} give a more precise one.
    */
-  constructor(message = "The connection is closed", options?: PeerlinkErrorOptions) {
-    super("ERR_CONNECTION_CLOSED", message, options);
+  constructor(message = "The connection is closed", options?: PeerlinkErrorOptions, code = "ERR_CONNECTION_CLOSED") {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A peerlink session failed to start or ended: the handshake, authentication,
+ * keepalive, a server going away, an idle or connection limit. It is a
+ * {@link ConnectionClosedError} (the connection is closed), with a precise
+ * `code`; calls still pending when it happened reject with it.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionClosedError, SessionError } from "./errors.ts";
+ * const err = new SessionError("ERR_AUTH_FAILED", "The server refused the secret");
+ * console.assert(err instanceof ConnectionClosedError && err.code === "ERR_AUTH_FAILED");
+ * ```
+ */
+export class SessionError extends ConnectionClosedError {
+  /** Extra data the other side sent with the refusal (such as its version), if any. */
+  readonly data: unknown;
+
+  /**
+   * Creates the instance.
+   *
+   * @param code What happened.
+   * @param message Human-readable description, naming both sides' values where there are two.
+   * @param options The underlying error, if any, and data the other side sent.
+   */
+  constructor(code: SessionErrorCode, message: string, options?: PeerlinkErrorOptions & { data?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause }, code);
+    this.data = options?.data;
+  }
+}
+
+/**
+ * A well-framed message held a value that could not be decoded (a CBOR tag
+ * peerlink does not know). Only the call (or item) it belongs to fails; the
+ * connection stays open.
+ */
+export class DataError extends PeerlinkError {
+  /**
+   * Creates the instance.
+   *
+   * @param code What could not be decoded.
+   * @param message Human-readable description.
+   * @param options The codec's error, if any.
+   */
+  constructor(code: DataErrorCode, message: string, options?: PeerlinkErrorOptions) {
+    super(code, message, options);
   }
 }
 

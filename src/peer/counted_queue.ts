@@ -1,6 +1,8 @@
 /**
  * Queues of received things whose bytes count against the connection's
- * {@link ReadGate} until a consumer takes them.
+ * {@link ReadGate} until a consumer takes them: {@link CountedQueue} for a
+ * request's updates, {@link CountedLine} for requests waiting for a handler
+ * slot.
  *
  * @module
  */
@@ -100,5 +102,126 @@ export class CountedQueue<T extends { fds: FdHandle[] }> {
     if (!this.#counting) return;
     this.#counted -= bytes;
     this.#gate.release(bytes);
+  }
+}
+
+/**
+ * A first-in first-out line whose items count against the gate while they
+ * wait, and from which any item can leave early by its ticket. Every
+ * operation is O(1) (amortised): an item that leaves early only empties its
+ * place, which the front skips, so cancelling tens of thousands of waiting
+ * requests never scans the line.
+ */
+export class CountedLine<T> {
+  readonly #gate: ReadGate;
+  /** The waiting items, by place; a place an item left early is `undefined`. */
+  #items: (T | undefined)[] = [];
+  #bytes: number[] = [];
+  /** The place of `#items[0]`: tickets are places, counted since the line was made. */
+  #base = 0;
+  #head = 0;
+  #size = 0;
+
+  /**
+   * Creates the line.
+   *
+   * @param gate The connection's read gate.
+   */
+  constructor(gate: ReadGate) {
+    this.#gate = gate;
+  }
+
+  /** How many items wait. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Puts an item at the end of the line.
+   *
+   * @param item The item.
+   * @param bytes Its size, counted against the gate until it leaves.
+   * @returns Its ticket, for {@link CountedLine.remove}.
+   */
+  push(item: T, bytes: number): number {
+    this.#items.push(item);
+    this.#bytes.push(bytes);
+    this.#size++;
+    this.#gate.add(bytes);
+    return this.#base + this.#items.length - 1;
+  }
+
+  /**
+   * Takes the item at the front.
+   *
+   * @returns The item, or `undefined` if none waits.
+   */
+  shift(): T | undefined {
+    while (this.#head < this.#items.length) {
+      const index = this.#head++;
+      const item = this.#items[index];
+      if (item === undefined) continue;
+      this.#items[index] = undefined;
+      this.#leave(this.#bytes[index]!);
+      return item;
+    }
+    this.#compact();
+    return undefined;
+  }
+
+  /**
+   * Takes an item out of the line wherever it is.
+   *
+   * @param ticket What {@link CountedLine.push} returned for it.
+   * @returns The item, or `undefined` if it had left already.
+   */
+  remove(ticket: number): T | undefined {
+    const index = ticket - this.#base;
+    if (index < this.#head || index >= this.#items.length) return undefined;
+    const item = this.#items[index];
+    if (item === undefined) return undefined;
+    this.#items[index] = undefined;
+    this.#leave(this.#bytes[index]!);
+    return item;
+  }
+
+  /**
+   * Empties the line without counting anything back (the connection is gone).
+   *
+   * @returns The items that waited, in order.
+   */
+  drain(): T[] {
+    const items: T[] = [];
+    for (let index = this.#head; index < this.#items.length; index++) {
+      const item = this.#items[index];
+      if (item !== undefined) items.push(item);
+    }
+    this.#base += this.#items.length;
+    this.#items = [];
+    this.#bytes = [];
+    this.#head = 0;
+    this.#size = 0;
+    return items;
+  }
+
+  #leave(bytes: number): void {
+    this.#size--;
+    this.#gate.release(bytes);
+    this.#compact();
+  }
+
+  /** Drops the places in front of the head once they are most of the line, keeping every operation amortised O(1). */
+  #compact(): void {
+    if (this.#size === 0) {
+      this.#base += this.#items.length;
+      this.#items = [];
+      this.#bytes = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 > this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#bytes.splice(0, this.#head);
+      this.#base += this.#head;
+      this.#head = 0;
+    }
   }
 }

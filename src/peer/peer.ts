@@ -9,9 +9,10 @@
 
 import { callSafely } from "../base/call_safely.ts";
 import { aFunction, checkOptions, integerFrom, type OptionRules } from "../base/check_option.ts";
-import { ConnectionClosedError, ProtocolError, UsageError } from "../base/errors.ts";
+import { CancelledError, ConnectionClosedError, ProtocolError, SessionError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed } from "../base/fd_handle.ts";
 import { type Message, type MessageHeader, MessageType } from "../wire/message.ts";
+import { CountedLine } from "./counted_queue.ts";
 import { DEFAULT_MAX_CONCURRENT_REQUESTS, FLOW_OPTION_RULES, type FlowOptions, ReadGate } from "./read_gate.ts";
 import {
   IncomingRequest,
@@ -22,6 +23,7 @@ import {
   type SentRequest,
 } from "./requests.ts";
 import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
+import { nextMacrotask, TurnBudget } from "../base/turn_budget.ts";
 
 export type { ReceivedRequest, SendOptions, SentRequest } from "./requests.ts";
 
@@ -38,20 +40,51 @@ export interface PeerOptions extends FlowOptions {
   onClose?: (error: unknown) => void;
   /** The first request id to use; later ids count up from it, wrapping at 2^32. Default 1. */
   firstRequestId?: number;
+  /**
+   * The requester update kind that cancels a request (the RPC layer's is
+   * −1). A cancel for a request still waiting for a handler slot (behind
+   * `maxConcurrentRequests`) takes it out of the line at once: it never
+   * starts, its bytes stop counting against `maxBufferedBytes`, its
+   * descriptors and queued updates are dropped, and `onCancelQueued` is
+   * told, to answer it. Its request id stays open until it is answered.
+   * Cancels for running requests are delivered as updates like any other.
+   * An integer from −2^31 to 2^31 − 1; without it, no update kind is special.
+   */
+  cancelKind?: number;
+  /**
+   * Called for each request cancelled while it waited for a handler slot
+   * (see `cancelKind`); it should answer the request (`request.respond`).
+   * Without it, such requests are answered with a status −1 error.
+   */
+  onCancelQueued?: (request: ReceivedRequest) => void;
 }
 
 /**
  * The options `new Peer()` knows and the values it accepts: the callbacks
- * are functions, `firstRequestId` an integer from 0 to 2^32 − 1, and the
- * flow options as in {@link FLOW_OPTION_RULES}.
+ * are functions, `firstRequestId` an integer from 0 to 2^32 − 1,
+ * `cancelKind` an integer from −2^31 to 2^31 − 1, and the flow options as in
+ * {@link FLOW_OPTION_RULES}.
  */
 const PEER_OPTION_RULES: OptionRules = {
   onRequest: aFunction,
   onStream: aFunction,
   onClose: aFunction,
+  onCancelQueued: aFunction,
   firstRequestId: integerFrom(0, 0xffffffff),
+  cancelKind: integerFrom(-0x80000000, 0x7fffffff),
   ...FLOW_OPTION_RULES,
 };
+
+/**
+ * How much of a closed connection's leftovers are dropped before the event
+ * loop gets a turn: failing a request that reached its handler costs
+ * {@link STARTED_DROP_COST} (its signal aborts, listeners run), one that
+ * never started costs 1. A client that queued tens of thousands of requests
+ * and vanished must not stall every other connection while they go.
+ */
+const DROP_SLICE = 4096;
+/** See {@link DROP_SLICE}: at most 256 requests that reached a handler per slice. */
+const STARTED_DROP_COST = 16;
 
 /**
  * One end of a fizyr-rpc connection.
@@ -68,30 +101,40 @@ const PEER_OPTION_RULES: OptionRules = {
 export class Peer implements RequestChannel {
   readonly #transport: MessageTransport;
   readonly #options: PeerOptions;
-  readonly #sent = new Map<number, OutgoingRequest>();
-  readonly #received = new Map<number, IncomingRequest>();
+  #sent = new Map<number, OutgoingRequest>();
+  /** Received requests not answered yet: running, waiting for a slot, or cancelled while waiting. */
+  #received = new Map<number, IncomingRequest>();
   readonly #gate: ReadGate;
   readonly #maxConcurrent: number;
+  readonly #cancelKind: number | undefined;
   /** Received requests handed to `onRequest` and not yet answered. */
   #active = 0;
   /** Received requests waiting for a handler slot, oldest first. */
-  readonly #waiting: IncomingRequest[] = [];
+  readonly #waiting: CountedLine<IncomingRequest>;
+  /** Starting waiting requests as others finish runs on microtasks: it yields when this is spent. */
+  readonly #turns = new TurnBudget();
+  /** True while starting waiting requests waits for the next turn of the event loop. */
+  #startsDeferred = false;
   #nextRequestId = 1;
+  #lastActivity = Date.now();
   #closed = false;
   #closeError: unknown = undefined;
   readonly #closedPromise: Promise<void>;
   #resolveClosed!: () => void;
+  /** Resolvers of `whenNoReceived()` calls made while requests were open. */
+  #noReceivedWaiters: (() => void)[] = [];
 
   /**
    * Starts reading from `transport` at once.
    *
    * @param transport A connected transport; the peer owns it from now on.
-   * @param options Callbacks for incoming requests, stream messages and close.
+   * @param options Callbacks for incoming requests, stream messages, queued cancels and close.
    * @throws {UsageError} `ERR_INVALID_ARGUMENT` for an unknown option or a
    *   value outside its range: the callbacks must be functions,
-   *   `firstRequestId` an integer from 0 to 2^32 − 1,
-   *   `maxConcurrentRequests` from 1 to 2^32 − 1 and `maxBufferedBytes` from
-   *   0 to 2^53 − 1. The transport is then untouched and still the caller's.
+   *   `firstRequestId` an integer from 0 to 2^32 − 1, `cancelKind` from
+   *   −2^31 to 2^31 − 1, `maxConcurrentRequests` from 1 to 2^32 − 1 and
+   *   `maxBufferedBytes` from 0 to 2^53 − 1. The transport is then untouched
+   *   and still the caller's.
    */
   constructor(transport: MessageTransport, given?: PeerOptions) {
     const options = checkOptions(given, PEER_OPTION_RULES, { where: "new Peer()" });
@@ -100,6 +143,8 @@ export class Peer implements RequestChannel {
     this.#nextRequestId = (options.firstRequestId ?? 1) >>> 0;
     this.#gate = new ReadGate(options.maxBufferedBytes);
     this.#maxConcurrent = options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS;
+    this.#cancelKind = options.cancelKind;
+    this.#waiting = new CountedLine(this.#gate);
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
     void this.#readLoop();
   }
@@ -129,6 +174,37 @@ export class Peer implements RequestChannel {
     return this.#gate;
   }
 
+  /** Requests this side sent whose response has not arrived (abandoned ones included: their ids stay reserved). */
+  get openSent(): number {
+    return this.#sent.size;
+  }
+
+  /**
+   * Requests received and not answered yet: running in a handler, waiting
+   * for a handler slot, or cancelled while waiting and not answered yet.
+   * 0 once the peer is closed.
+   */
+  get openReceived(): number {
+    return this.#received.size;
+  }
+
+  /** `Date.now()` when the last message arrived or this side last sent a request (or the peer started). */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  /**
+   * Waits until no received request is open ({@link Peer.openReceived} is
+   * 0), for a graceful shutdown: at once if none is, and at the latest when
+   * the peer closes.
+   *
+   * @returns A promise that resolves then (it never rejects).
+   */
+  whenNoReceived(): Promise<void> {
+    if (this.#received.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#noReceivedWaiters.push(resolve));
+  }
+
   /**
    * Sends a request.
    *
@@ -142,6 +218,7 @@ export class Peer implements RequestChannel {
     const requestId = this.#allocateRequestId();
     const request = new OutgoingRequest(this, this.#gate, requestId, serviceId);
     this.#sent.set(requestId, request);
+    this.#lastActivity = Date.now();
     try {
       await this.send({ type: MessageType.Request, requestId, serviceId }, body, options);
     } catch (error) {
@@ -176,7 +253,10 @@ export class Peer implements RequestChannel {
 
   /**
    * Closes the connection. Pending sent requests reject with
-   * `ERR_CONNECTION_CLOSED`; received requests see their signal abort.
+   * `ERR_CONNECTION_CLOSED` (or with `error` itself if it is a
+   * `SessionError`); received requests see their signal abort. A backlog of
+   * many thousand open requests is dropped in slices, with the event loop
+   * served between them; this resolves once all of it is released.
    *
    * @param error Why the connection is closed (becomes {@link Peer.closeError}); omit for a clean close.
    */
@@ -195,6 +275,8 @@ export class Peer implements RequestChannel {
   }
 
   #closedError(): ConnectionClosedError {
+    // A session that ended (keepalive, the server going away) is what callers should see, as it is.
+    if (this.#closeError instanceof SessionError) return this.#closeError;
     return new ConnectionClosedError(
       this.#closeError === undefined
         ? "The connection is closed"
@@ -222,6 +304,7 @@ export class Peer implements RequestChannel {
           closeUnclaimed(message.fds);
           break;
         }
+        this.#lastActivity = Date.now();
         this.#dispatch(message);
       }
       this.#shutdown(undefined);
@@ -238,13 +321,15 @@ export class Peer implements RequestChannel {
           closeUnclaimed(message.fds);
           throw new ProtocolError("ERR_DUPLICATE_REQUEST", `Request id ${requestId} is already open`);
         }
-        const request = new IncomingRequest(this, this.#gate, message, () => this.#finishReceived(requestId));
+        const request: IncomingRequest = new IncomingRequest(
+          this,
+          this.#gate,
+          message,
+          () => this.#finishReceived(request),
+        );
         this.#received.set(requestId, request);
-        if (this.#active < this.#maxConcurrent) this.#start(request);
-        else {
-          this.#gate.add(request.body.length);
-          this.#waiting.push(request);
-        }
+        if (this.#active < this.#maxConcurrent && this.#waiting.size === 0) this.#start(request);
+        else request.lineTicket = this.#waiting.push(request, request.body.length);
         return;
       }
       case MessageType.Response: {
@@ -260,7 +345,10 @@ export class Peer implements RequestChannel {
         // The requester may send an update while our response is on its way: not an error.
         const request = this.#received.get(requestId);
         if (request === undefined) closeUnclaimed(message.fds);
-        else request.deliverUpdate(message);
+        else if (message.header.serviceId === this.#cancelKind && request.lineTicket >= 0) {
+          closeUnclaimed(message.fds);
+          this.#cancelWaiting(request);
+        } else request.deliverUpdate(message);
         return;
       }
       case MessageType.Stream: {
@@ -282,17 +370,60 @@ export class Peer implements RequestChannel {
 
   #start(request: IncomingRequest): void {
     this.#active++;
+    request.started = true;
     if (this.#options.onRequest) this.#options.onRequest(request);
     else void request.respondError(`No request handler (service id ${request.serviceId})`).catch(() => {});
   }
 
-  #finishReceived(requestId: number): void {
-    if (!this.#received.delete(requestId)) return;
-    this.#active--;
-    const next = this.#waiting.shift();
-    if (next === undefined) return;
-    this.#gate.release(next.body.length);
-    this.#start(next);
+  /** Takes a request out of the line of those waiting for a slot: it never starts, and is answered at once. */
+  #cancelWaiting(request: IncomingRequest): void {
+    this.#waiting.remove(request.lineTicket);
+    request.lineTicket = -1;
+    request.fail(new CancelledError("The request was cancelled before it started"));
+    closeUnclaimed(request.fds);
+    if (this.#options.onCancelQueued) callSafely(this.#options.onCancelQueued, request);
+    else void request.respondError("The request was cancelled before it started").catch(() => {});
+  }
+
+  #finishReceived(request: IncomingRequest): void {
+    // After a close the map is a new one: a late answer to a dropped request changes nothing.
+    if (this.#received.get(request.requestId) !== request) return;
+    this.#received.delete(request.requestId);
+    if (request.started) {
+      this.#active--;
+      if (this.#waiting.size > 0) this.#startWaiting();
+    }
+    if (this.#received.size === 0 && this.#noReceivedWaiters.length > 0) this.#wakeNoReceivedWaiters();
+  }
+
+  /**
+   * Hands waiting requests to handlers while slots are free. A backlog whose
+   * answers finish at once (a fast handler, or a connection that broke)
+   * would start one after another on microtasks alone, so this yields to
+   * the event loop every slice; the end of the connection is then seen
+   * between slices, and what is left is dropped instead of run.
+   */
+  #startWaiting(): void {
+    if (this.#startsDeferred) return;
+    while (this.#active < this.#maxConcurrent && this.#waiting.size > 0) {
+      if (this.#turns.spent()) {
+        this.#startsDeferred = true;
+        void nextMacrotask().then(() => {
+          this.#startsDeferred = false;
+          if (!this.#closed) this.#startWaiting();
+        });
+        return;
+      }
+      const next = this.#waiting.shift()!;
+      next.lineTicket = -1;
+      this.#start(next);
+    }
+  }
+
+  #wakeNoReceivedWaiters(): void {
+    const waiters = this.#noReceivedWaiters;
+    this.#noReceivedWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   #shutdown(error: unknown): void {
@@ -300,16 +431,44 @@ export class Peer implements RequestChannel {
     this.#closed = true;
     this.#closeError = error;
     this.#gate.close();
-    const failure = this.#closedError();
-    for (const request of this.#sent.values()) request.fail(failure);
-    this.#sent.clear();
-    for (const request of this.#received.values()) request.fail(failure);
-    this.#received.clear();
-    this.#waiting.length = 0;
-    void this.#transport.close().catch(() => {}).finally(() => {
+    const sent = this.#sent;
+    const received = this.#received;
+    this.#sent = new Map();
+    this.#received = new Map();
+    this.#waiting.drain();
+    this.#active = 0;
+    this.#wakeNoReceivedWaiters();
+    const transportClosed = this.#transport.close().catch(() => {});
+    void this.#dropOpenRequests(sent, received).then(() => transportClosed).finally(() => {
       callSafely(this.#options.onClose, error);
       this.#resolveClosed();
     });
+  }
+
+  /**
+   * Fails what was open when the connection closed: sent requests reject,
+   * received ones see their signal abort, descriptors of requests that never
+   * reached a handler are closed. The first slice runs at once, so a small
+   * connection is released before `close()` returns to the event loop.
+   */
+  async #dropOpenRequests(sent: Map<number, OutgoingRequest>, received: Map<number, IncomingRequest>): Promise<void> {
+    const failure = this.#closedError();
+    let budget = DROP_SLICE;
+    for (const request of sent.values()) {
+      request.fail(failure);
+      if ((budget -= STARTED_DROP_COST) <= 0) {
+        await nextMacrotask();
+        budget = DROP_SLICE;
+      }
+    }
+    for (const request of received.values()) {
+      request.fail(failure);
+      if (!request.started) closeUnclaimed(request.fds);
+      if ((budget -= request.started ? STARTED_DROP_COST : 1) <= 0) {
+        await nextMacrotask();
+        budget = DROP_SLICE;
+      }
+    }
   }
 }
 

@@ -62,6 +62,8 @@ export interface ReceivedRequest {
   readonly body: Uint8Array;
   /** Descriptors that came with the request; the handler owns them. */
   readonly fds: FdHandle[];
+  /** When the request arrived (`Date.now()`), which may be well before its handler starts. */
+  readonly receivedAt: number;
   /** The connection the request came in on. */
   readonly info: ConnectionInfo;
   /** Aborted when the connection closes before a response was sent. */
@@ -188,17 +190,32 @@ export class OutgoingRequest implements SentRequest {
   }
 }
 
-/** The responder's side of a request: the updates that arrive while it is open, and its one response. */
+/**
+ * The responder's side of a request: the updates that arrive while it is
+ * open, and its one response. Its abort controller and update queue are
+ * made on first use: a request that waits for a handler slot, or is dropped
+ * before it starts, costs little more than its message.
+ */
 export class IncomingRequest implements ReceivedRequest {
   readonly #channel: RequestChannel;
+  readonly #gate: ReadGate;
   readonly requestId: number;
   readonly serviceId: number;
   readonly body: Uint8Array;
   readonly fds: FdHandle[];
-  readonly #updates: CountedQueue<Message>;
-  readonly #abort = new AbortController();
+  readonly receivedAt: number = Date.now();
+  #updates: CountedQueue<Message> | undefined;
+  /** True once the update queue was ended (before it was needed, if `#updates` is unset). */
+  #updatesEnded = false;
+  #abort: AbortController | undefined;
+  #failed = false;
+  #failure: unknown = undefined;
   readonly #forget: () => void;
   #responded = false;
+  /** The peer's bookkeeping: its ticket in the line of requests waiting for a handler slot, or -1. */
+  lineTicket = -1;
+  /** The peer's bookkeeping: true once the request was handed to a handler. */
+  started = false;
 
   /**
    * Wraps a received request message.
@@ -210,7 +227,7 @@ export class IncomingRequest implements ReceivedRequest {
    */
   constructor(channel: RequestChannel, gate: ReadGate, message: Message, forget: () => void) {
     this.#channel = channel;
-    this.#updates = new CountedQueue(gate);
+    this.#gate = gate;
     this.#forget = forget;
     this.requestId = message.header.requestId;
     this.serviceId = message.header.serviceId;
@@ -223,6 +240,10 @@ export class IncomingRequest implements ReceivedRequest {
   }
 
   get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#failed) this.#abort.abort(this.#failure);
+    }
     return this.#abort.signal;
   }
 
@@ -259,7 +280,7 @@ export class IncomingRequest implements ReceivedRequest {
 
   #finish(): void {
     this.#forget();
-    this.#updates.discard();
+    this.#discardUpdates();
   }
 
   respondError(message: string): Promise<void> {
@@ -267,18 +288,40 @@ export class IncomingRequest implements ReceivedRequest {
   }
 
   nextUpdate(): Promise<Message | null> {
+    if (this.#updates === undefined) {
+      if (this.#updatesEnded) return Promise.resolve(null);
+      this.#updates = new CountedQueue(this.#gate);
+    }
     return this.#updates.next();
   }
 
   /** Queues an update that arrived for this request (the peer's read loop calls this). */
   deliverUpdate(message: Message): void {
+    if (this.#updates === undefined) {
+      if (this.#updatesEnded) return closeUnclaimed(message.fds);
+      this.#updates = new CountedQueue(this.#gate);
+    }
     this.#updates.push(message, message.body.length);
   }
 
-  /** Ends the request because the connection closed. */
+  /**
+   * Ends the request because the connection closed, or because it was
+   * cancelled before it started: queued updates are dropped (their
+   * descriptors closed) and the signal aborts with `error`.
+   *
+   * @param error The abort reason.
+   */
   fail(error: unknown): void {
-    this.#updates.discard();
-    this.#abort.abort(error);
+    this.#discardUpdates();
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#failure = error;
+    this.#abort?.abort(error);
+  }
+
+  #discardUpdates(): void {
+    this.#updatesEnded = true;
+    this.#updates?.discard();
   }
 }
 

@@ -21,8 +21,29 @@ export interface CallOptions {
    * (at most 2^31 - 1; `Infinity` means no limit, the default).
    */
   timeout?: number;
+  /**
+   * The time (milliseconds since the epoch, as `Date.now()`) by which the
+   * call must finish; like `timeout`, and the earlier of the two wins. The
+   * time left travels with the request, so the handler sees it as
+   * `context.deadline` and is aborted when it passes.
+   */
+  deadline?: number;
+  /**
+   * The context of the handler making this call (or any `{ signal, deadline }`):
+   * the call inherits its cancellation and deadline, so cancelling the outer
+   * call, or its deadline passing, cancels this one too.
+   */
+  context?: CallContext;
   /** Descriptors to send with the request (seqpacket only). */
   fds?: readonly (number | FdHandle)[];
+}
+
+/** What a call inherits from the handler that makes it (a {@link HandlerContext} fits). */
+export interface CallContext {
+  /** Cancels the inheriting call when it aborts. */
+  readonly signal?: AbortSignal;
+  /** The inheriting call must finish by then (milliseconds since the epoch). */
+  readonly deadline?: number | undefined;
 }
 
 /**

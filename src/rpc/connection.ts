@@ -7,7 +7,8 @@
  */
 
 import { cborCodec, type Codec } from "../wire/codec.ts";
-import { CancelledError, ProtocolError, RemoteError, UsageError } from "../base/errors.ts";
+import { callSafely } from "../base/call_safely.ts";
+import { CancelledError, ConnectionClosedError, ProtocolError, RemoteError, SessionError } from "../base/errors.ts";
 import { closeUnclaimed } from "../base/fd_handle.ts";
 import type { Message } from "../wire/message.ts";
 import { Peer } from "../peer/peer.ts";
@@ -16,16 +17,18 @@ import { dispatchRequest } from "./dispatch.ts";
 import { type NotificationListener, type Notifications, type Router, routerOf } from "./router.ts";
 import { OpenCall } from "./open_call.ts";
 import { remoteErrorFrom } from "./error_body.ts";
-import { UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./protocol.ts";
+import { STATUS_ERROR, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./protocol.ts";
 import type { CallArgs, Handler, InputOf, ItemOf, NotifyArgs, ResultOf, Service } from "./service.ts";
 import { type FlowOptions, flowOptionsOf } from "../peer/read_gate.ts";
 import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
 import { type Received, sendUnwrapped } from "./with_fds.ts";
+import { callLimitsOf } from "./call_limits.ts";
+import { type Reconnection, Redialer } from "./reconnect.ts";
+import { SessionTransport } from "../session/session_transport.ts";
+import { encodeCallContext } from "../session/call_context.ts";
+import type { SessionInfo } from "../session/options.ts";
 
-export type { Call, CallOptions } from "./caller.ts";
-
-/** The longest timeout timers support: 2^31 - 1 ms (about 24.8 days). */
-const MAX_TIMEOUT = 0x7fffffff;
+export type { Call, CallContext, CallOptions } from "./caller.ts";
 
 /** Options of an {@link RpcConnection}. */
 export interface RpcConnectionOptions extends FlowOptions {
@@ -42,8 +45,13 @@ export interface RpcConnectionOptions extends FlowOptions {
    * `handlers`, `notifications` and `serviceIds`.
    */
   router?: Router;
-  /** Called once the connection closed, with the error that closed it, if any. */
+  /** Called once the connection closed for good, with the error that closed it, if any. */
   onClose?: (error: unknown) => void;
+  /**
+   * Reconnect when the connection is lost (not when `close()` is called):
+   * how to dial again, and the back-off. `connect` fills in `redial`.
+   */
+  reconnect?: Reconnection;
 }
 
 /**
@@ -77,48 +85,145 @@ export interface RpcConnectionOptions extends FlowOptions {
  * ```
  */
 export class RpcConnection<Remote = Service, RemoteNotifications = Notifications> implements RpcCaller {
-  /** The low-level fizyr peer under this connection. */
-  readonly peer: Peer;
   readonly #router: Router;
   readonly #codec: Codec;
+  readonly #options: RpcConnectionOptions;
+  #peer!: Peer;
+  #session: SessionTransport | undefined;
+  /** Set once the other side said it is going away; new calls are refused (or wait for a reconnect). */
+  #goingAway: SessionError | undefined;
+  readonly #redialer: Redialer | undefined;
+  #userClosed = false;
+  #finished = false;
+  #closeError: unknown = undefined;
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
 
   /**
    * Creates the instance.
    *
-   * @param transport A connected transport (handshake already done); the connection owns it.
-   * @param options Codec, handlers, notification listeners and callbacks.
+   * @param transport A connected transport (handshake already done); the connection owns it. A
+   *   `SessionTransport` (a peerlink session) adds deadlines that travel, keepalive and going-away.
+   * @param options Codec, handlers, notification listeners, reconnection and callbacks.
    * @throws {UsageError} `ERR_INVALID_ARGUMENT` if two names map to the same service id.
    */
   constructor(transport: MessageTransport, options: RpcConnectionOptions = {}) {
     this.#codec = options.codec ?? cborCodec;
     this.#router = options.router ?? routerOf(options);
-    const scope = { connection: this, router: this.#router, codec: this.#codec } as const;
-    this.peer = new Peer(transport, {
-      ...flowOptionsOf(options),
-      onRequest: (request) => void dispatchRequest(request, { ...scope, peer: this.peer }),
-      onStream: (message) => void this.#deliverNotification(message),
-      ...(options.onClose ? { onClose: options.onClose } : {}),
-    });
+    this.#options = options;
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#redialer = options.reconnect && new Redialer(options.reconnect);
+    this.#attach(transport);
+  }
+
+  /** The low-level fizyr peer under this connection (a new one after each reconnect). */
+  get peer(): Peer {
+    return this.#peer;
+  }
+
+  /** What the two sides agreed on in the handshake; `undefined` for a plain fizyr-rpc connection. */
+  get session(): SessionInfo | undefined {
+    return this.#session?.session;
   }
 
   /** Information about the connection, including peer credentials on Unix sockets. */
   get info(): ConnectionInfo {
-    return this.peer.info;
+    return this.#peer.info;
   }
 
-  /** Resolves when the connection is closed. */
+  /** Resolves when the connection is closed for good (after `close()`, or when reconnecting gave up). */
   get closed(): Promise<void> {
-    return this.peer.closed;
+    return this.#closed;
   }
 
-  /** True once the connection is closed. */
+  /** True once the connection is closed for good. */
   get isClosed(): boolean {
-    return this.peer.isClosed;
+    return this.#finished;
+  }
+
+  /** True while the connection is lost and being re-established (`reconnect`). */
+  get isReconnecting(): boolean {
+    return !this.#finished && this.#peer.isClosed;
+  }
+
+  /**
+   * Set once the other side said it is going away (`ERR_SERVER_CLOSING`,
+   * `ERR_IDLE_TIMEOUT`): new calls are refused with it (or, with
+   * `reconnect`, wait for the next connection).
+   */
+  get goingAway(): SessionError | undefined {
+    return this.#goingAway;
   }
 
   /** The error that closed the connection, if it did not close cleanly. */
   get closeError(): unknown {
-    return this.peer.closeError;
+    return this.#finished ? this.#closeError : this.#peer.closeError;
+  }
+
+  /**
+   * Tells the other side this one is going away (`ERR_SERVER_CLOSING` or
+   * `ERR_IDLE_TIMEOUT`): it sends no new calls. No-op on a plain fizyr-rpc connection.
+   *
+   * @param code Why.
+   * @param message For people.
+   * @param grace Milliseconds in-flight calls have left, if known.
+   */
+  goAway(code: "ERR_SERVER_CLOSING" | "ERR_IDLE_TIMEOUT", message: string, grace?: number): Promise<void> {
+    if (this.#session === undefined || this.#peer.isClosed) return Promise.resolve();
+    return this.#session.sendGoAway(code, message, grace).catch(() => {});
+  }
+
+  #attach(transport: MessageTransport): void {
+    const session = transport instanceof SessionTransport ? transport : undefined;
+    this.#session = session;
+    this.#goingAway = undefined;
+    if (session) {
+      session.onGoAway = (error) => {
+        if (this.#session === session) this.#goingAway = error;
+      };
+    }
+    const scope = {
+      connection: this,
+      router: this.#router,
+      codec: this.#codec,
+      callContext: session?.session.capabilities.includes("call-context") ?? false,
+    } as const;
+    const peer: Peer = new Peer(transport, {
+      ...flowOptionsOf(this.#options),
+      onRequest: (request) => void dispatchRequest(request, { ...scope, peer }),
+      onStream: (message) => void this.#deliverNotification(message),
+      cancelKind: UPDATE_CANCEL,
+      onCancelQueued: (request) => {
+        const body = this.#codec.encode({ code: "ERR_CANCELLED", message: "The caller cancelled the call" });
+        void request.respond(STATUS_ERROR, body).catch(() => {});
+      },
+      onClose: (error) => this.#peerClosed(peer, error),
+    });
+    this.#peer = peer;
+  }
+
+  #peerClosed(peer: Peer, error: unknown): void {
+    if (peer !== this.#peer || this.#finished) return;
+    if (this.#userClosed || this.#redialer === undefined) {
+      this.#finish(error);
+      return;
+    }
+    this.#redialer.start(error, {
+      attach: (transport) => {
+        this.#attach(transport);
+        callSafely(this.#options.reconnect?.onReconnect, this);
+      },
+      giveUp: (lastError) => this.#finish(lastError),
+    });
+  }
+
+  #finish(error: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#closeError = error;
+    this.#redialer?.stop();
+    callSafely(this.#options.onClose, error);
+    this.#resolveClosed();
   }
 
   /**
@@ -288,13 +393,16 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     ...args: NotifyArgs<RemoteNotifications[N]>
   ): Promise<void> {
     const send = (value: unknown, fds: readonly number[]): Promise<void> =>
-      this.peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds });
+      this.#peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds });
     return sendUnwrapped(args[0], send);
   }
 
-  /** Closes the connection; pending calls reject with `ERR_CONNECTION_CLOSED`. */
-  close(): Promise<void> {
-    return this.peer.close();
+  /** Closes the connection (and stops reconnecting); pending calls reject with `ERR_CONNECTION_CLOSED`. */
+  async close(): Promise<void> {
+    this.#userClosed = true;
+    if (this.#peer.isClosed) this.#finish(undefined);
+    else await this.#peer.close();
+    await this.#closed;
   }
 
   /** Same as {@link RpcConnection.close}. */
@@ -304,24 +412,54 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
 
   async #start(method: string, args: readonly unknown[], cancellable = false): Promise<OpenCall> {
     const [params, options = {}] = args as [unknown, CallOptions?];
-    const { signal, timeout } = options;
-    if (signal?.aborted) throw new CancelledError("The call was cancelled before it started", { cause: signal.reason });
-    if (timeout !== undefined && timeout !== Infinity && !(timeout >= 0 && timeout <= MAX_TIMEOUT)) {
-      throw new UsageError(
-        "ERR_INVALID_ARGUMENT",
-        `timeout must be a number of milliseconds from 0 to ${MAX_TIMEOUT} (or Infinity), got ${timeout}`,
-      );
-    }
+    const { signal, msLeft } = callLimitsOf(options, Date.now());
     const extraFds = (options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd));
-    const call = new OpenCall(method, { signal, timeout: timeout === Infinity ? undefined : timeout, cancellable });
+    const call = new OpenCall(method, { signal, timeout: msLeft, cancellable });
+    try {
+      await this.#whenReady(call);
+    } catch (error) {
+      call.dispose();
+      throw error;
+    }
+    const peer = this.#peer;
+    const withContext = this.#session?.session.capabilities.includes("call-context") ?? false;
     await call.send(
-      sendUnwrapped(
-        params,
-        (value, fds) =>
-          this.peer.sendRequest(this.#router.idOf(method), this.#codec.encode(value), { fds: [...fds, ...extraFds] }),
-      ),
+      sendUnwrapped(params, (value, fds) => {
+        const body = this.#codec.encode(value);
+        return peer.sendRequest(this.#router.idOf(method), withContext ? encodeCallContext(body, msLeft) : body, {
+          fds: [...fds, ...extraFds],
+        });
+      }),
     );
     return call;
+  }
+
+  /** Waits while the connection is being re-established; refuses calls once the peer said it is going away. */
+  async #whenReady(call: OpenCall): Promise<void> {
+    for (;;) {
+      if (this.#finished) throw this.#peer.isClosed ? closedErrorOf(this.#closeError) : new ConnectionClosedError();
+      const goingAway = this.#goingAway;
+      const lost = this.#peer.isClosed;
+      if (!lost && goingAway === undefined) return;
+      if (this.#redialer === undefined) {
+        throw goingAway === undefined
+          ? closedErrorOf(this.#peer.closeError)
+          : new SessionError(goingAway.code as "ERR_SERVER_CLOSING", goingAway.message, { data: goingAway.data });
+      }
+      if (this.#redialer.failFast) {
+        throw new ConnectionClosedError(
+          'The connection is lost and being re-established (reconnect.whileDisconnected is "fail")',
+          {
+            cause: goingAway ?? this.#peer.closeError,
+          },
+        );
+      }
+      // Going away: wait for the old connection to end, then for the new one.
+      await call.race(lost ? this.#redialer.nextAttach() : this.#peer.closed).catch((error: unknown) => {
+        // Reconnecting gave up: the loop reports the closed connection; anything else (timeout, cancel) is the call's.
+        if (!this.#finished) throw error;
+      });
+    }
   }
 
   async *#items(call: OpenCall): AsyncGenerator<Received<unknown>> {
@@ -357,13 +495,17 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     }
   }
 
-  /** A body that fails to decode is a protocol violation: it closes the connection. */
+  /**
+   * A body that is not valid CBOR is a protocol violation: it closes the
+   * connection. A value that cannot be decoded (a `DataError`) fails only
+   * the call it belongs to.
+   */
   #guardDecode<T>(decode: () => T, message: Message): T {
     try {
       return decode();
     } catch (error) {
       closeUnclaimed(message.fds);
-      if (error instanceof ProtocolError) void this.peer.close(error);
+      if (error instanceof ProtocolError) void this.#peer.close(error);
       throw error;
     }
   }
@@ -388,4 +530,12 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
       closeUnclaimed(message.fds);
     }
   }
+}
+
+/** The error a call sees on a closed connection: a session's own error, or a `ConnectionClosedError` with the cause. */
+function closedErrorOf(error: unknown): ConnectionClosedError {
+  if (error instanceof SessionError) return error;
+  if (error === undefined) return new ConnectionClosedError();
+  const text = error instanceof Error ? error.message : String(error);
+  return new ConnectionClosedError(`The connection closed: ${text}`, { cause: error });
 }

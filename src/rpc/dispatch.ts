@@ -7,7 +7,7 @@
 
 import { CountedQueue } from "../peer/counted_queue.ts";
 import type { Codec } from "../wire/codec.ts";
-import { CancelledError, ProtocolError, UsageError } from "../base/errors.ts";
+import { CancelledError, DataError, ProtocolError, TimeoutError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
 import type { Peer, ReceivedRequest } from "../peer/peer.ts";
 import type { RpcCaller } from "./caller.ts";
@@ -23,6 +23,8 @@ import {
 } from "./protocol.ts";
 import type { HandlerContext } from "./service.ts";
 import { type Received, releaseUnsent, sendUnwrapped } from "./with_fds.ts";
+import { decodeCallContext } from "../session/call_context.ts";
+import { MAX_TIMEOUT } from "./call_limits.ts";
 
 /** What the dispatcher needs from the connection. */
 export interface DispatchScope {
@@ -34,6 +36,8 @@ export interface DispatchScope {
   readonly router: Router;
   /** Body codec. */
   readonly codec: Codec;
+  /** True when request bodies start with the call context (a peerlink session with "call-context"). */
+  readonly callContext: boolean;
 }
 
 /**
@@ -55,11 +59,16 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
     return;
   }
   let params: unknown;
+  let msLeft: number | undefined;
   try {
-    params = codec.decode(request.body);
+    const context = scope.callContext ? decodeCallContext(request.body) : { msLeft: undefined, body: request.body };
+    msLeft = context.msLeft;
+    params = codec.decode(context.body);
   } catch (error) {
     closeUnclaimed(request.fds);
-    await peer.close(error);
+    // A value the codec cannot represent fails this call; bytes that are not the codec's close the connection.
+    if (error instanceof DataError) await respondError(request, scope, errorBodyFrom(error));
+    else await peer.close(error);
     return;
   }
 
@@ -71,10 +80,20 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   const input = new CountedQueue<Received<unknown>>(peer.flow);
   const inputFds: FdHandle[] = [];
   void pumpUpdates(request, scope, input, abort, inputFds);
+  // The time left counts from the request's arrival: time spent waiting for a handler slot is spent.
+  const deadline = msLeft === undefined ? undefined : request.receivedAt + msLeft;
+  const deadlineTimer = deadline === undefined || msLeft! > MAX_TIMEOUT ? undefined : setTimeout(() => {
+    const reason = new TimeoutError(msLeft!);
+    abort.abort(reason);
+    input.end(reason);
+    // The caller has given up by now: answer at once, so the handler's slot frees even if it ignores its signal.
+    void respondError(request, scope, { code: reason.code, message: `The deadline passed (${msLeft} ms)` });
+  }, Math.max(0, deadline - Date.now()));
 
   const context: HandlerContext = {
     method: route.name,
     signal: abort.signal,
+    deadline,
     connection: scope.connection,
     info: request.info,
     fds: request.fds,
@@ -91,6 +110,7 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   } catch (error) {
     if (!request.responded) await respondError(request, scope, errorBodyFrom(error));
   } finally {
+    clearTimeout(deadlineTimer);
     request.signal.removeEventListener("abort", onConnectionAbort);
     closeUnclaimed(request.fds);
     closeUnclaimed(inputFds);
@@ -133,7 +153,8 @@ async function pumpUpdates(
       }
     }
   } catch (error) {
-    if (error instanceof ProtocolError) await scope.peer.close(error);
+    if (error instanceof DataError) input.end(error);
+    else if (error instanceof ProtocolError) await scope.peer.close(error);
   } finally {
     input.end();
   }

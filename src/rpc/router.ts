@@ -4,6 +4,7 @@
  * @module
  */
 
+import { isReservedServiceId, RESERVED_SERVICE_IDS } from "../session/session_protocol.ts";
 import { UsageError } from "../base/errors.ts";
 import type { FdHandle } from "../base/fd_handle.ts";
 import { resolveMethodId } from "../wire/method_id.ts";
@@ -75,8 +76,17 @@ export class Router {
    * Creates the instance.
    *
    * @param serviceIds Explicit method name → service id mapping (for fizyr interop).
+   * @throws {UsageError} `ERR_INVALID_ARGUMENT` for an id in the block reserved for sessions (−2^31 to −2^31 + 255).
    */
   constructor(serviceIds?: Readonly<Record<string, number>>) {
+    for (const [name, id] of Object.entries(serviceIds ?? {})) {
+      if (isReservedServiceId(id)) {
+        throw new UsageError(
+          "ERR_INVALID_ARGUMENT",
+          `Service id ${id} of method "${name}" is reserved for peerlink sessions (ids ${RESERVED_SERVICE_IDS.min} to ${RESERVED_SERVICE_IDS.max})`,
+        );
+      }
+    }
     this.#serviceIds = serviceIds;
   }
 

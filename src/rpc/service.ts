@@ -32,8 +32,19 @@ import type { Received, Unwrapped, WithFds } from "./with_fds.ts";
 export interface HandlerContext<Input = unknown> {
   /** The method name that was called. */
   readonly method: string;
-  /** Aborted when the caller cancels, times out, or the connection closes. */
+  /**
+   * Aborted when the caller cancels, when the deadline passes (the reason
+   * is then a `TimeoutError`), or when the connection closes.
+   */
   readonly signal: AbortSignal;
+  /**
+   * When the caller's timeout or deadline runs out, in milliseconds since the
+   * epoch by this process's clock (the time left travels, not the caller's
+   * clock); `undefined` when the call has none, or the caller is a plain
+   * fizyr-rpc peer. Pass `{ context }` to calls made from the handler to
+   * hand it (and the cancellation) on.
+   */
+  readonly deadline: number | undefined;
   /** The connection the call came in on; it can call the caller back. */
   readonly connection: RpcCaller;
   /** Information about the connection, including peer credentials on Unix sockets. */

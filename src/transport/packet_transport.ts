@@ -6,12 +6,14 @@
  */
 
 import { closeUnclaimed } from "../base/fd_handle.ts";
+import { frameTooLarge } from "../wire/frame_decoder.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader, writeHeader } from "../wire/message.ts";
 import type { ConnectionInfo, MessageTransport, PacketSocket } from "./types.ts";
 
 /** Carries messages over a seqpacket socket, with file descriptors. */
 export class PacketMessageTransport implements MessageTransport {
   readonly #socket: PacketSocket;
+  #receiveLimit: number;
 
   /**
    * Creates the instance.
@@ -20,6 +22,7 @@ export class PacketMessageTransport implements MessageTransport {
    */
   constructor(socket: PacketSocket) {
     this.#socket = socket;
+    this.#receiveLimit = socket.maxPacketSize;
   }
 
   /** Information about the connection, including peer credentials. */
@@ -38,6 +41,16 @@ export class PacketMessageTransport implements MessageTransport {
   }
 
   /**
+   * Changes the largest message `receive` accepts from now on; a longer
+   * datagram is refused with `ERR_FRAME_TOO_LARGE` (and its descriptors closed).
+   *
+   * @param bytes The limit, header included; clamped to `maxMessageSize`.
+   */
+  setReceiveLimit(bytes: number): void {
+    this.#receiveLimit = Math.min(bytes, this.maxMessageSize);
+  }
+
+  /**
    * Sends one message as one datagram.
    *
    * @param message The message and its descriptors.
@@ -53,11 +66,16 @@ export class PacketMessageTransport implements MessageTransport {
    * Receives the next message.
    *
    * @returns The message, or `null` at the end of the connection.
+   * @throws {ProtocolError} `ERR_FRAME_TOO_LARGE` for a datagram above the receive limit, `ERR_TRUNCATED`,
+   *   `ERR_FRAME_TOO_SMALL` or `ERR_INVALID_MESSAGE_TYPE`; the datagram's descriptors are closed.
    */
   async receive(): Promise<Message | null> {
     const packet = await this.#socket.receive();
     if (packet === null) return null;
     try {
+      if (packet.data.length > this.#receiveLimit) {
+        throw frameTooLarge("Datagram", packet.data.length, this.#receiveLimit, this.maxMessageSize);
+      }
       return { header: readHeader(packet.data), body: packet.data.subarray(HEADER_SIZE), fds: packet.fds };
     } catch (error) {
       closeUnclaimed(packet.fds);

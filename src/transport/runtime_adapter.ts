@@ -112,6 +112,24 @@ export interface TcpConnectSettings {
   tls?: ClientTlsSettings;
 }
 
+/** The owner and permissions of a file, as `stat` reports them. */
+export interface FileStatus {
+  /** The permission bits (`st_mode & 0o7777`). */
+  mode: number;
+  /** The owner's user id. */
+  uid: number;
+}
+
+/** The ids of this process, for policies such as "same user only". */
+export interface ProcessIds {
+  /** This process's id. */
+  pid: number;
+  /** This process's effective user id. */
+  uid: number;
+  /** This process's effective group id. */
+  gid: number;
+}
+
 /** Socket operations of one runtime (Deno, Bun or Node). */
 export interface RuntimeAdapter {
   /** `"deno"`, `"bun"` or `"node"`. */
@@ -182,4 +200,34 @@ export interface RuntimeAdapter {
    * @throws {UsageError} `ERR_INVALID_ARGUMENT` naming the file when it cannot be read, with the cause.
    */
   readTextFile(path: string): Promise<string>;
+  /**
+   * Why peer credentials (SO_PEERCRED) cannot be read on connections of
+   * this transport in this runtime, or `undefined` when every accepted and
+   * connected socket of it carries `info.credentials`. A server whose `allow`
+   * policy needs credentials refuses to start when this returns a reason.
+   *
+   * @param transport `"unix"` (stream) or `"seqpacket"`.
+   * @returns The reason (such as "Node without koffi"), or `undefined`.
+   */
+  credentialsUnavailable(transport: "unix" | "seqpacket"): string | undefined;
+  /** The ids of this process (for `allow: { uid: "self" }`). */
+  processIds(): ProcessIds;
+  /**
+   * Creates a file that must not exist yet, with exactly these permissions
+   * (not widened by the umask), and writes `text` to it.
+   *
+   * @param path The file.
+   * @param text What it holds.
+   * @param mode Its permission bits, such as `0o600`.
+   * @throws {UsageError} `ERR_FILE_EXISTS` when something is at `path` (nothing is changed),
+   *   `ERR_PERMISSION_DENIED` / `ERR_INVALID_ARGUMENT` naming the file otherwise.
+   */
+  createFile(path: string, text: string, mode: number): Promise<void>;
+  /**
+   * The owner and permission bits of a file (symbolic links followed).
+   *
+   * @param path The file.
+   * @throws {UsageError} `ERR_INVALID_ARGUMENT` naming the file when it cannot be examined, with the cause.
+   */
+  fileStatus(path: string): Promise<FileStatus>;
 }

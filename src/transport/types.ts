@@ -154,6 +154,15 @@ export interface MessageTransport {
    * @throws {ProtocolError} on malformed input.
    */
   receive(): Promise<Message | null>;
+  /**
+   * Changes the largest message `receive` accepts from now on (at most
+   * `maxMessageSize`): a session keeps it at a few KiB until the peer is
+   * authenticated. A longer frame is refused from its length prefix, before
+   * anything is allocated for it (`ProtocolError` `ERR_FRAME_TOO_LARGE`).
+   *
+   * @param bytes The limit, header included.
+   */
+  setReceiveLimit(bytes: number): void;
   /** Closes the connection. Safe to call more than once. */
   close(): Promise<void>;
 }

@@ -14,6 +14,21 @@ export const LENGTH_PREFIX_SIZE = 4;
 /** Default largest message (header + body): 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE: number = 16 * 1024 * 1024;
 
+/**
+ * The refusal of a message longer than the receive limit, saying when the
+ * limit is the smaller one of an unauthenticated connection.
+ *
+ * @param what What was too large ("Frame", "Datagram").
+ * @param size Its size in bytes (header + body).
+ * @param limit The receive limit in force.
+ * @param maxMessageSize The connection's largest message.
+ * @returns The `ERR_FRAME_TOO_LARGE` error.
+ */
+export function frameTooLarge(what: string, size: number, limit: number, maxMessageSize: number): ProtocolError {
+  const when = limit < maxMessageSize ? " before the session is established" : "";
+  return new ProtocolError("ERR_FRAME_TOO_LARGE", `${what} of ${size} bytes exceeds the ${limit}-byte limit${when}`);
+}
+
 /** Chunks shorter than this that arrive behind others are gathered into a shared buffer. */
 const SMALL_CHUNK = 4 * 1024;
 /** Size of the buffer small chunks are gathered into. */
@@ -45,6 +60,8 @@ const GATHER_SIZE = 16 * 1024;
  */
 export class FrameDecoder {
   readonly #maxMessageSize: number;
+  /** The largest frame accepted now: `#maxMessageSize`, or less until a session is established. */
+  #limit: number;
   /** Received bytes not handed out yet: `#chunks[#head]` from `#offset` on, then the chunks after it. */
   #chunks: Uint8Array[] = [];
   #head = 0;
@@ -64,11 +81,38 @@ export class FrameDecoder {
    */
   constructor(maxMessageSize: number = DEFAULT_MAX_MESSAGE_SIZE) {
     this.#maxMessageSize = maxMessageSize;
+    this.#limit = maxMessageSize;
   }
 
   /** True while part of a frame has been received but not all of it. */
   get hasPartialFrame(): boolean {
     return this.#length >= 0 || this.#buffered > 0;
+  }
+
+  /** Bytes of the current partial frame received so far, its length prefix included. */
+  get partialBytes(): number {
+    return this.#buffered + (this.#length >= 0 ? LENGTH_PREFIX_SIZE : 0);
+  }
+
+  /** The current frame's full size with its length prefix, or `undefined` until the prefix is in. */
+  get partialFrameSize(): number | undefined {
+    return this.#length >= 0 ? this.#length + LENGTH_PREFIX_SIZE : undefined;
+  }
+
+  /** The largest frame (header + body) accepted from now on. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /**
+   * Changes the largest frame accepted from now on, also for a frame whose
+   * prefix is already in. A session keeps it small until the peer is
+   * authenticated.
+   *
+   * @param bytes The limit, header included; clamped to the decoder's maximum message size.
+   */
+  setLimit(bytes: number): void {
+    this.#limit = Math.min(bytes, this.#maxMessageSize);
   }
 
   /**
@@ -106,14 +150,9 @@ export class FrameDecoder {
           `Frame length ${length} is below the ${HEADER_SIZE}-byte message header`,
         );
       }
-      if (length > this.#maxMessageSize) {
-        throw new ProtocolError(
-          "ERR_FRAME_TOO_LARGE",
-          `Frame of ${length} bytes exceeds the ${this.#maxMessageSize}-byte limit`,
-        );
-      }
       this.#length = length;
     }
+    if (this.#length > this.#limit) throw frameTooLarge("Frame", this.#length, this.#limit, this.#maxMessageSize);
     if (this.#buffered < this.#length) return null;
     const frame = new Uint8Array(this.#length);
     this.#take(frame);

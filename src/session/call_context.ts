@@ -1,0 +1,77 @@
+/**
+ * The call context of the "call-context" capability: on a session that has
+ * it, every request body starts with one flags byte, then what the flags
+ * announce, then the codec's body. Flag 0x01: a u32 little-endian follows,
+ * the milliseconds the caller still gives the call (its timeout or
+ * deadline), so the handler can stop when nobody waits any more.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../base/errors.ts";
+
+/** Flags byte: nothing follows. */
+export const CALL_CONTEXT_NONE = 0x00;
+/** Flags bit: a u32 little-endian "milliseconds left" follows. */
+export const CALL_CONTEXT_DEADLINE = 0x01;
+/** The flag bits this version knows. */
+const KNOWN_FLAGS = CALL_CONTEXT_DEADLINE;
+const MAX_MS = 0xffffffff;
+
+/**
+ * Prefixes a request body with its call context.
+ *
+ * @param body The codec's body.
+ * @param msLeft Milliseconds the caller still waits, or `undefined` for no limit.
+ *   Rounded up to a whole millisecond and clamped to 0 .. 2^32 − 1.
+ * @returns The body to send.
+ * @example
+ * ```ts
+ * import { decodeCallContext, encodeCallContext } from "./call_context.ts";
+ * const sent = encodeCallContext(new Uint8Array([0xf6]), 250);
+ * console.assert(decodeCallContext(sent).msLeft === 250);
+ * ```
+ */
+export function encodeCallContext(body: Uint8Array, msLeft: number | undefined): Uint8Array {
+  if (msLeft === undefined) {
+    const out = new Uint8Array(1 + body.length);
+    out[0] = CALL_CONTEXT_NONE;
+    out.set(body, 1);
+    return out;
+  }
+  const out = new Uint8Array(5 + body.length);
+  out[0] = CALL_CONTEXT_DEADLINE;
+  const ms = msLeft > 0 ? Math.min(Math.ceil(msLeft), MAX_MS) : 0;
+  new DataView(out.buffer).setUint32(1, ms, true);
+  out.set(body, 5);
+  return out;
+}
+
+/**
+ * Splits a received request body into its call context and the codec's body.
+ *
+ * @param body The request body as received.
+ * @returns The milliseconds the caller gives (or `undefined`), and the codec's body (a view, not a copy).
+ * @throws {ProtocolError} `ERR_DECODE` for an empty body, unknown flag bits, or a body too short for its flags.
+ */
+export function decodeCallContext(body: Uint8Array): { msLeft: number | undefined; body: Uint8Array } {
+  if (body.length === 0) {
+    throw new ProtocolError("ERR_DECODE", "The request body has no call-context flags byte");
+  }
+  const flags = body[0]!;
+  if ((flags & ~KNOWN_FLAGS) !== 0) {
+    throw new ProtocolError(
+      "ERR_DECODE",
+      `Unknown call-context flags 0x${flags.toString(16).padStart(2, "0")} (this version knows 0x01)`,
+    );
+  }
+  if (flags === CALL_CONTEXT_NONE) return { msLeft: undefined, body: body.subarray(1) };
+  if (body.length < 5) {
+    throw new ProtocolError(
+      "ERR_DECODE",
+      `The request body of ${body.length} bytes is too short for its call-context deadline (5 bytes)`,
+    );
+  }
+  const msLeft = new DataView(body.buffer, body.byteOffset + 1, 4).getUint32(0, true);
+  return { msLeft, body: body.subarray(5) };
+}
