@@ -16,7 +16,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { generateCertificate } from "../mod.ts";
-import { run, type RunningProcess, runtimes, scriptCommand, start, tempDir } from "./_helpers.ts";
+import { run, type RunningProcess, runtimeName, runtimes, scriptCommand, start, tempDir } from "./_helpers.ts";
 
 const dir = tempDir();
 const certPath = join(dir.path, "cert.pem");
@@ -33,7 +33,8 @@ async function servingAddress(server: RunningProcess): Promise<string> {
 }
 
 describe("cross-runtime matrix: a server in each runtime, a client in each runtime, on unix:, tcp:// and tls://", () => {
-  for (const serverRuntime of runtimes) {
+  // Each suite runs the servers of its own runtime (and Node version); the three suites together make all nine pairs.
+  for (const serverRuntime of [runtimeName]) {
     it(`${serverRuntime} servers answer deno, bun and node clients`, async () => {
       const path = join(dir.path, `${serverRuntime}.sock`);
       const servers = [

@@ -25,12 +25,21 @@ import {
   type RpcServer,
   type Service,
 } from "../mod.ts";
-import { cborCodec, connectTransport, methodId, Peer, STATUS_ERROR, type TransportOptions } from "../peer.ts";
+import {
+  cborCodec,
+  connectTransport,
+  MessageType,
+  methodId,
+  Peer,
+  STATUS_ERROR,
+  type TransportOptions,
+} from "../peer.ts";
 import { clientHandshake } from "../src/session/client_handshake.ts";
 import { encodeCallContext } from "../src/session/call_context.ts";
 import { SessionTransport } from "../src/session/session_transport.ts";
-import { HANDSHAKE_STATUS_ERROR } from "../src/session/session_protocol.ts";
-import { delay, tempDir, waitFor } from "./_helpers.ts";
+import { HANDSHAKE_STATUS_ERROR, PING_STREAM_ID, PONG_STREAM_ID } from "../src/session/session_protocol.ts";
+import { delay, run, runtimeName, scriptCommand, tempDir, waitFor } from "./_helpers.ts";
+import { connectRawStream } from "./_raw_sockets.ts";
 
 type Kind = "unix" | "seqpacket" | "tcp" | "tls";
 const kinds: readonly Kind[] = ["unix", "seqpacket", "tcp", "tls"];
@@ -441,5 +450,138 @@ describe("secret files and the allow policy", () => {
 
   it("uses the same error status in the handshake as the RPC layer", () => {
     assert.equal(HANDSHAKE_STATUS_ERROR, STATUS_ERROR);
+  });
+});
+
+describe("sessions under stress", () => {
+  it("exits on its own after a failed connect hook and a reconnect closed mid back-off", async () => {
+    const result = await run(scriptCommand(runtimeName, "test/fixtures/session/rpc_exit.ts"), 20_000);
+    assert.equal(result.signal, null, `killed: ${result.stderr}`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "refused by the hook | 1 | done");
+  });
+
+  it("answers a flood of pings from a client that does not read with at most one pong in flight", async () => {
+    const { server } = await serve("unix", { keepalive: false, handlers: { one: () => 1 } });
+    const transport = await connectTransport(server.address);
+    try {
+      const agreed = await clientHandshake(transport, {
+        handshakeTimeout: 5000,
+        keepalive: { interval: 60_000, timeout: 60_000 },
+        maxMessageSize: transport.maxMessageSize,
+      });
+      assert.ok(agreed.capabilities.includes("keepalive"));
+      const ping = {
+        header: { type: MessageType.Stream, requestId: 0, serviceId: PING_STREAM_ID },
+        body: new Uint8Array(0),
+      };
+      // 1.6 MB of pings: far more pongs than the two socket buffers between the sides hold (under 30 000).
+      const PINGS = 100_000;
+      await Promise.all(Array.from({ length: PINGS }, () => transport.send(ping)));
+      // Then one call, whose answer comes after every pong the server queued.
+      await transport.send({
+        header: { type: MessageType.Request, requestId: 1, serviceId: methodId("one") },
+        body: encodeCallContext(cborCodec.encode(undefined), undefined),
+      });
+      let pongs = 0;
+      for (;;) {
+        const message = await transport.receive();
+        assert.ok(message !== null, "the server closed the connection");
+        if (message.header.type === MessageType.Response) break;
+        if (message.header.serviceId === PONG_STREAM_ID) pongs++;
+      }
+      // Pongs are only written while the previous one was taken: once the buffers are full, pings get none.
+      assert.ok(pongs >= 1 && pongs < PINGS / 2, `${pongs} pongs for ${PINGS} pings`);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+
+  it("does not declare a peer dead because this side's event loop was blocked", async () => {
+    const keepalive = { interval: 100, timeout: 400 };
+    const { server, dial } = await serve("unix", { keepalive, handlers: { one: () => 1 } });
+    try {
+      const clients = await Promise.all([1, 2, 3].map(() => dial<{ one: () => number }>({ keepalive })));
+      for (let round = 0; round < 2; round++) {
+        await delay(110);
+        const until = Date.now() + 600;
+        while (Date.now() < until) {
+          // Busy: no timer and no I/O runs for longer than the keepalive timeout.
+        }
+        assert.deepEqual(await Promise.all(clients.map((client) => client.call("one"))), [1, 1, 1]);
+      }
+      await Promise.all(clients.map((client) => client.close()));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("serves calls that cross an idle GOAWAY, and reconnects an idle client only when it calls again", async () => {
+    const { server, dial } = await serve("unix", { idleTimeout: 40, handlers: { one: () => 1 } });
+    try {
+      let reconnects = 0;
+      const client = await dial<{ one: () => number }>({
+        reconnect: { initialDelay: 0, onReconnect: () => reconnects++ },
+      });
+      const failures: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await delay(30 + (i % 4) * 10);
+        await client.call("one", undefined, { timeout: 5000 }).catch((error) => failures.push(error.code));
+      }
+      assert.deepEqual(failures, []);
+      const before = reconnects;
+      await delay(500);
+      assert.equal(reconnects, before, "an idle client is not dialled again while it makes no call");
+      assert.equal(await client.call("one"), 1);
+      assert.equal(reconnects, before + 1);
+      await client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("sends the time really left after waiting for a reconnect", async () => {
+    const address = `unix:${join(dir.path, "stale.sock")}`;
+    const handlers = { deadline: (_: undefined, context: HandlerContext) => context.deadline };
+    let server = await listen(address, { handlers });
+    const client = await connect<typeof handlers>(address, { keepalive: false, reconnect: { initialDelay: 20 } });
+    try {
+      await server.close();
+      await waitFor(() => client.isReconnecting, "the client to notice");
+      const asked = Date.now();
+      const pending = client.call("deadline", undefined, { timeout: 5000 });
+      await delay(400);
+      server = await listen(address, { handlers });
+      const deadline = await pending;
+      assert.ok(
+        deadline !== undefined && deadline <= asked + 5000 + 50,
+        `deadline ${deadline! - asked} ms after the call`,
+      );
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
+describe("what a server reports", () => {
+  it("says nothing of a client that connects and closes, but reports one that breaks off its hello", async () => {
+    const errors: unknown[] = [];
+    const { server } = await serve("unix", { onError: (error) => errors.push(error), handlers: {} });
+    try {
+      const quiet = await connectTransport(server.address);
+      await quiet.close();
+      const raw = await connectRawStream(server.address);
+      await raw.write(new Uint8Array([40, 0, 0, 0, 0, 0])); // the start of a 40-byte frame, then nothing
+      await raw.close();
+      await waitFor(() => errors.length === 1, "the broken hello to be reported");
+      await delay(50);
+      assert.equal(errors.length, 1);
+      assert.equal(server.stats.handshakeFailures, 1);
+      assert.equal(server.stats.accepted, 2);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -146,10 +146,13 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     const options = checkEntryOptions("connect", given);
     const session = await clientSessionSettings(await loadRuntime(), options);
     /** Opens the transport and runs both handshakes; a failure leaves no socket open. */
-    const dial = async (): Promise<MessageTransport> => {
+    const dial = async (signal?: AbortSignal): Promise<MessageTransport> => {
       const transport = await openTransport("connect", address, options);
+      // Closing the connection ends a handshake that is under way (a reconnect stopped by close()).
+      const abandon = (): void => void transport.close().catch(() => {});
+      signal?.addEventListener("abort", abandon, { once: true });
+      let served: MessageTransport = transport;
       try {
-        let served: MessageTransport = transport;
         if (session !== undefined) {
           const agreed = await clientHandshake(transport, {
             ...session,
@@ -162,13 +165,17 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
           });
         }
         await options.handshake?.(served);
+        signal?.throwIfAborted();
         return served;
       } catch (error) {
-        await transport.close().catch(() => {});
+        // `served` is the session once there is one: closing it also stops its keepalive timer.
+        await served.close().catch(() => {});
         throw error;
+      } finally {
+        signal?.removeEventListener("abort", abandon);
       }
     };
-    const transport = await dial();
+    const transport = await dial(undefined);
     const { reconnect, ...rest } = options;
     try {
       return new RpcConnection(transport, {

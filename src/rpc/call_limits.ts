@@ -14,8 +14,11 @@ export const MAX_TIMEOUT = 0x7fffffff;
 
 /** What cancels a call and when it runs out. */
 export interface CallLimits {
-  /** Aborts the call: the caller's signal, the context's, or both. */
-  signal: AbortSignal | undefined;
+  /**
+   * What aborts the call: the caller's signal, the context's, or both (kept
+   * apart: `AbortSignal.any` grows with every call on a long-lived signal in Node 22).
+   */
+  signals: readonly AbortSignal[];
   /** Milliseconds left, or `undefined` for no limit (a limit beyond {@link MAX_TIMEOUT} counts as none). */
   msLeft: number | undefined;
 }
@@ -44,16 +47,14 @@ export function callLimitsOf(options: CallOptions, now: number): CallLimits {
       `deadline must be a time in milliseconds (Date.now()), got ${deadline}`,
     );
   }
-  const signal = eitherSignal(options.signal, context?.signal);
-  if (signal?.aborted) throw new CancelledError("The call was cancelled before it started", { cause: signal.reason });
+  const signals = [options.signal, context?.signal].filter((signal, index, all): signal is AbortSignal =>
+    signal !== undefined && all.indexOf(signal) === index
+  );
+  const aborted = signals.find((signal) => signal.aborted);
+  if (aborted) throw new CancelledError("The call was cancelled before it started", { cause: aborted.reason });
   let until = timeout === undefined || timeout === Infinity ? Infinity : now + timeout;
   if (deadline !== undefined) until = Math.min(until, deadline);
   if (context?.deadline !== undefined) until = Math.min(until, context.deadline);
   const left = Math.max(0, Math.ceil(until - now));
-  return { signal, msLeft: left > MAX_TIMEOUT ? undefined : left };
-}
-
-function eitherSignal(own: AbortSignal | undefined, inherited: AbortSignal | undefined): AbortSignal | undefined {
-  if (own === undefined || inherited === undefined || own === inherited) return own ?? inherited;
-  return AbortSignal.any([own, inherited]);
+  return { signals, msLeft: left > MAX_TIMEOUT ? undefined : left };
 }

@@ -162,15 +162,19 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
 
   /**
    * Tells the other side this one is going away (`ERR_SERVER_CLOSING` or
-   * `ERR_IDLE_TIMEOUT`): it sends no new calls. No-op on a plain fizyr-rpc connection.
+   * `ERR_IDLE_TIMEOUT`): it sends no new calls. No-op on a plain fizyr-rpc connection, or a session that did not
+   * agree on the "goaway" capability.
    *
    * @param code Why.
    * @param message For people.
    * @param grace Milliseconds in-flight calls have left, if known.
    */
   goAway(code: "ERR_SERVER_CLOSING" | "ERR_IDLE_TIMEOUT", message: string, grace?: number): Promise<void> {
-    if (this.#session === undefined || this.#peer.isClosed) return Promise.resolve();
-    return this.#session.sendGoAway(code, message, grace).catch(() => {});
+    const session = this.#session;
+    if (session === undefined || this.#peer.isClosed || !session.session.capabilities.includes("goaway")) {
+      return Promise.resolve();
+    }
+    return session.sendGoAway(code, message, grace).catch(() => {});
   }
 
   #attach(transport: MessageTransport): void {
@@ -208,7 +212,13 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
       this.#finish(error);
       return;
     }
-    this.#redialer.start(error, {
+    this.#redialer.lost(error);
+    // A server that closed an idle connection wants it gone: dial again only when a call needs it.
+    if (!isSessionError(error, "ERR_IDLE_TIMEOUT")) this.#redial(error);
+  }
+
+  #redial(error: unknown): void {
+    this.#redialer?.start(error, {
       attach: (transport) => {
         this.#attach(transport);
         callSafely(this.#options.reconnect?.onReconnect, this);
@@ -412,9 +422,10 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
 
   async #start(method: string, args: readonly unknown[], cancellable = false): Promise<OpenCall> {
     const [params, options = {}] = args as [unknown, CallOptions?];
-    const { signal, msLeft } = callLimitsOf(options, Date.now());
+    const started = Date.now();
+    const { signals, msLeft } = callLimitsOf(options, started);
     const extraFds = (options.fds ?? []).map((fd) => (typeof fd === "number" ? fd : fd.fd));
-    const call = new OpenCall(method, { signal, timeout: msLeft, cancellable });
+    const call = new OpenCall(method, { signals, timeout: msLeft, cancellable });
     try {
       await this.#whenReady(call);
     } catch (error) {
@@ -423,10 +434,12 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     }
     const peer = this.#peer;
     const withContext = this.#session?.session.capabilities.includes("call-context") ?? false;
+    // Time spent waiting for a reconnect is spent: send what is really left.
+    const left = msLeft === undefined ? undefined : Math.max(0, msLeft - (Date.now() - started));
     await call.send(
       sendUnwrapped(params, (value, fds) => {
         const body = this.#codec.encode(value);
-        return peer.sendRequest(this.#router.idOf(method), withContext ? encodeCallContext(body, msLeft) : body, {
+        return peer.sendRequest(this.#router.idOf(method), withContext ? encodeCallContext(body, left) : body, {
           fds: [...fds, ...extraFds],
         });
       }),
@@ -455,6 +468,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
         );
       }
       // Going away: wait for the old connection to end, then for the new one.
+      if (lost) this.#redial(this.#peer.closeError);
       await call.race(lost ? this.#redialer.nextAttach() : this.#peer.closed).catch((error: unknown) => {
         // Reconnecting gave up: the loop reports the closed connection; anything else (timeout, cancel) is the call's.
         if (!this.#finished) throw error;
@@ -538,4 +552,8 @@ function closedErrorOf(error: unknown): ConnectionClosedError {
   if (error === undefined) return new ConnectionClosedError();
   const text = error instanceof Error ? error.message : String(error);
   return new ConnectionClosedError(`The connection closed: ${text}`, { cause: error });
+}
+
+function isSessionError(error: unknown, code: string): boolean {
+  return error instanceof SessionError && error.code === code;
 }

@@ -26,8 +26,8 @@ function cancelRequest(request: SentRequest, dropFinished = true): void {
 
 /** How an {@link OpenCall} can end early. */
 export interface OpenCallOptions {
-  /** The caller's signal. */
-  signal: AbortSignal | undefined;
+  /** The signals that cancel the call: the caller's, and the one of the context it inherits. */
+  signals: readonly AbortSignal[];
   /** The timeout in milliseconds, already checked; `undefined` for none. */
   timeout: number | undefined;
   /** True when the call can also be cancelled by hand (open calls). */
@@ -46,8 +46,8 @@ export class OpenCall {
   #error: unknown = undefined;
   readonly #waiters = new Set<(error: unknown) => void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #signal: AbortSignal | undefined;
-  readonly #onAbort: () => void;
+  readonly #signals: readonly AbortSignal[];
+  readonly #onAbort: (event: Event) => void;
   #done = false;
   /** False when nothing can cancel the call, so waits need no race. */
   readonly #cancellable: boolean;
@@ -56,16 +56,17 @@ export class OpenCall {
    * Starts watching the call's signal and timeout.
    *
    * @param method The method called.
-   * @param options The caller's `signal`, a checked `timeout` in milliseconds (none when undefined), and whether
+   * @param options The `signals` that cancel it, a checked `timeout` in milliseconds (none when undefined), and whether
    *   the call can be cancelled by hand (`open()` calls can), which makes every wait a race.
    */
   constructor(method: string, options: OpenCallOptions) {
-    const { signal, timeout, cancellable } = options;
+    const { signals, timeout, cancellable } = options;
     this.method = method;
-    this.#cancellable = cancellable || signal !== undefined || timeout !== undefined;
-    this.#signal = signal;
-    this.#onAbort = () => this.cancel(new CancelledError("The call was cancelled", { cause: signal?.reason }));
-    signal?.addEventListener("abort", this.#onAbort, { once: true });
+    this.#cancellable = cancellable || signals.length > 0 || timeout !== undefined;
+    this.#signals = signals;
+    this.#onAbort = (event) =>
+      this.cancel(new CancelledError("The call was cancelled", { cause: (event.target as AbortSignal).reason }));
+    for (const signal of signals) signal.addEventListener("abort", this.#onAbort, { once: true });
     if (timeout !== undefined) this.#timer = setTimeout(() => this.cancel(new TimeoutError(timeout)), timeout);
   }
 
@@ -125,7 +126,7 @@ export class OpenCall {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#timer);
-    this.#signal?.removeEventListener("abort", this.#onAbort);
+    for (const signal of this.#signals) signal.removeEventListener("abort", this.#onAbort);
     if (this.#request) cancelRequest(this.#request, dropFinished);
   }
 }

@@ -31,8 +31,8 @@ export interface ReconnectOptions {
 
 /** {@link ReconnectOptions} with the means to dial again, as the RPC connection takes them. */
 export interface Reconnection extends ReconnectOptions {
-  /** Opens a new transport, handshake done. */
-  redial: () => Promise<MessageTransport>;
+  /** Opens a new transport, handshake done; `signal` aborts an attempt under way (the connection was closed). */
+  redial: (signal: AbortSignal) => Promise<MessageTransport>;
 }
 
 /** What the redialer does with the outcome. */
@@ -49,6 +49,8 @@ export class Redialer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #wake: (() => void) | undefined;
   #stopped = false;
+  #running = false;
+  readonly #abort = new AbortController();
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   /**
@@ -58,6 +60,11 @@ export class Redialer {
    */
   constructor(options: Reconnection) {
     this.#options = options;
+  }
+
+  /** True while attempts are under way (or waiting for their back-off). */
+  get running(): boolean {
+    return this.#running;
   }
 
   /** True when calls made while disconnected fail at once. */
@@ -78,13 +85,24 @@ export class Redialer {
    * @param target Where the new transport goes.
    */
   start(error: unknown, target: RedialTarget): void {
+    if (this.#running || this.#stopped) return;
+    this.#running = true;
+    void this.#loop(error, target).finally(() => (this.#running = false));
+  }
+
+  /**
+   * Tells `onDisconnect` of a loss.
+   *
+   * @param error Why the connection was lost.
+   */
+  lost(error: unknown): void {
     callSafely(this.#options.onDisconnect, error);
-    void this.#loop(error, target);
   }
 
   /** Stops for good: a pending wait ends, a transport that arrives late is closed, waiting calls reject. */
   stop(): void {
     this.#stopped = true;
+    this.#abort.abort();
     clearTimeout(this.#timer);
     this.#wake?.();
     for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error("Reconnecting stopped"));
@@ -100,7 +118,7 @@ export class Redialer {
       delay = Math.min(Math.max(delay * 2, 1), maxDelay);
       let transport: MessageTransport;
       try {
-        transport = await this.#options.redial();
+        transport = await this.#options.redial(this.#abort.signal);
       } catch (error) {
         lastError = error;
         continue;

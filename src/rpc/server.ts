@@ -13,7 +13,12 @@ import { RpcConnection } from "./connection.ts";
 import { type FlowOptions, flowOptionsOf } from "../peer/read_gate.ts";
 import type { ConnectionInfo, Listener, MessageTransport, PeerCredentials } from "../transport/types.ts";
 import { SessionError, type SessionErrorCode } from "../base/errors.ts";
-import { refuseConnection, serverHandshake, type ServerHandshakeSettings } from "../session/server_handshake.ts";
+import {
+  isClosedBeforeHello,
+  refuseConnection,
+  serverHandshake,
+  type ServerHandshakeSettings,
+} from "../session/server_handshake.ts";
 import { SessionTransport } from "../session/session_transport.ts";
 
 /** Decides whether to serve a new connection (for example by peer credentials). */
@@ -113,6 +118,11 @@ export interface ServerSessionSettings {
   allow?: { uid?: readonly number[]; gid?: readonly number[] };
 }
 
+/** Refused connections told why at the same time; others beyond it are closed without a word. */
+const MAX_REFUSALS_AT_ONCE = 64;
+/** The longest an idle connection told to go is kept for calls the client sent before it heard. */
+const IDLE_DRAIN_LIMIT = 30_000;
+
 /** Default {@link RpcServerOptions.maxConnections}. */
 export const DEFAULT_MAX_CONNECTIONS = 4096;
 
@@ -138,6 +148,10 @@ export class RpcServer {
   #closing: Promise<void> | undefined;
   #idleSweep: ReturnType<typeof setInterval> | undefined;
   readonly #idleClosing = new WeakSet<RpcConnection>();
+  /** When the idle sweep last saw a connection with a call open. */
+  readonly #lastBusy = new WeakMap<RpcConnection, number>();
+  /** Connections being told they are refused. */
+  #refusing = 0;
   readonly #acceptLoop: Promise<void>;
 
   /**
@@ -282,8 +296,12 @@ export class RpcServer {
       }
       await this.#options.handshake?.(transport);
     } catch (error) {
-      this.#count(error);
-      callSafely(this.#options.onError, error, accepted.info);
+      // Not failures: the server closing under a handshake, or a peer that left before sending a byte (a
+      // health check that connects and closes).
+      if (!this.#closing && !isClosedBeforeHello(error)) {
+        this.#count(error);
+        callSafely(this.#options.onError, error, accepted.info);
+      }
       await transport.close().catch(() => {});
       return;
     } finally {
@@ -342,8 +360,18 @@ export class RpcServer {
   }
 
   async #refuse(transport: MessageTransport, code: "ERR_TOO_MANY_CONNECTIONS" | "ERR_PEER_REFUSED", message: string) {
-    if (this.#settings.handshake === undefined) await transport.close().catch(() => {});
-    else await refuseConnection(transport, code, message);
+    // Telling a refused client why takes a moment; past a few dozen at once, they are just closed, so that a
+    // flood of connections beyond maxConnections cannot hold descriptors.
+    if (this.#settings.handshake === undefined || this.#refusing >= MAX_REFUSALS_AT_ONCE) {
+      await transport.close().catch(() => {});
+      return;
+    }
+    this.#refusing++;
+    try {
+      await refuseConnection(transport, code, message);
+    } finally {
+      this.#refusing--;
+    }
   }
 
   #count(error: unknown): void {
@@ -351,6 +379,22 @@ export class RpcServer {
     if (code === "ERR_AUTH_FAILED" || code === "ERR_AUTH_REQUIRED") this.#stats.authFailures++;
     else if (code === "ERR_HANDSHAKE_TIMEOUT") this.#stats.handshakeTimeouts++;
     else this.#stats.handshakeFailures++;
+  }
+
+  /**
+   * Tells an idle client to go, serves what it sent before it heard (calls
+   * that crossed the GOAWAY), then closes.
+   */
+  async #closeIdle(connection: RpcConnection, message: string, settle: number): Promise<void> {
+    const { peer } = connection;
+    await connection.goAway("ERR_IDLE_TIMEOUT", message);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const wait = (ms: number) => new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([peer.closed, wait(settle)]);
+    clearTimeout(timer);
+    await Promise.race([peer.whenNoReceived(), wait(IDLE_DRAIN_LIMIT)]);
+    clearTimeout(timer);
+    await peer.close(new SessionError("ERR_IDLE_TIMEOUT", message));
   }
 
   /** One sweep timer per server closes connections idle for `idleTimeout`. */
@@ -362,13 +406,17 @@ export class RpcServer {
       for (const connection of this.#connections) {
         const { peer } = connection;
         if (peer.isClosed || this.#idleClosing.has(connection)) continue;
-        if (peer.openSent > 0 || peer.openReceived > 0 || now - peer.lastActivity < idleTimeout) continue;
+        // Idle time counts from the last message, or from the last sweep that saw a call still open.
+        if (peer.openSent > 0 || peer.openReceived > 0) {
+          this.#lastBusy.set(connection, now);
+          continue;
+        }
+        const since = Math.max(peer.lastActivity, this.#lastBusy.get(connection) ?? 0);
+        if (now - since < idleTimeout) continue;
         this.#stats.idleClosed++;
         this.#idleClosing.add(connection);
         const message = `The server closed the connection after ${idleTimeout} ms without calls`;
-        void connection.goAway("ERR_IDLE_TIMEOUT", message).then(() =>
-          peer.close(new SessionError("ERR_IDLE_TIMEOUT", message))
-        );
+        void this.#closeIdle(connection, message, Math.min(idleTimeout, 1000));
       }
       if (this.#connections.size === 0) {
         clearInterval(this.#idleSweep);

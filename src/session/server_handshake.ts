@@ -75,6 +75,21 @@ export type ServerHandshakeResult =
 /** How long a refusal may take to send before the connection is closed anyway. */
 const REFUSAL_SEND_TIMEOUT = 1000;
 
+/** The errors of connections that closed cleanly before sending a byte. */
+const closedBeforeHello = new WeakSet<object>();
+
+/**
+ * Whether a handshake failed only because the client closed the connection
+ * cleanly before sending anything (a health check that connects and
+ * closes): no failure worth reporting.
+ *
+ * @param error What `serverHandshake` threw.
+ * @returns True for exactly that case.
+ */
+export function isClosedBeforeHello(error: unknown): boolean {
+  return typeof error === "object" && error !== null && closedBeforeHello.has(error);
+}
+
 /**
  * Runs the server's handshake on a freshly accepted connection.
  *
@@ -107,7 +122,11 @@ export async function serverHandshake(
   try {
     if (!servesFizyr) transport.setReceiveLimit(HANDSHAKE_RECEIVE_LIMIT);
     const first = await deadline.receiveWithFds(transport);
-    if (first === null) throw new ConnectionClosedError("The client closed the connection before its hello");
+    if (first === null) {
+      const gone = new ConnectionClosedError("The client closed the connection before its hello");
+      closedBeforeHello.add(gone);
+      throw gone;
+    }
     const { type, serviceId } = first.header;
     if (type !== MessageType.Request || serviceId !== HANDSHAKE_SERVICE_ID) {
       if (servesFizyr) return { kind: "fizyr", transport: new ReplayTransport(transport, first) };

@@ -67,6 +67,12 @@ export class SessionTransport implements MessageTransport {
   /** Milliseconds of silence counted so far (only while a receive was pending). */
   #silence = 0;
   #pinging = false;
+  /** True while a PONG is being written: pings that arrive meanwhile need no second one. */
+  #ponging = false;
+  /** The agreed interval between pings (0: none). */
+  readonly #interval: number;
+  /** Whether the session agreed on keepalive: pings are answered only then. */
+  readonly #answersPings: boolean;
 
   /**
    * Wraps a connection whose handshake succeeded, and starts its keepalive timer if any.
@@ -78,6 +84,8 @@ export class SessionTransport implements MessageTransport {
   constructor(inner: MessageTransport, session: SessionInfo, settings: SessionTransportSettings) {
     this.#inner = inner;
     this.session = session;
+    this.#interval = settings.keepaliveInterval;
+    this.#answersPings = session.capabilities.includes("keepalive");
     this.#timeout = settings.keepalive === false || settings.keepaliveInterval === 0 ? 0 : settings.keepalive.timeout;
     if (settings.keepaliveInterval > 0) {
       this.#lastTick = Date.now();
@@ -193,7 +201,10 @@ export class SessionTransport implements MessageTransport {
     closeUnclaimed(message.fds);
     switch (message.header.serviceId) {
       case PING_STREAM_ID:
-        this.#inner.send(PONG).catch(() => {});
+        // One answer in flight at a time: a peer that floods pings and never reads must not grow the write queue.
+        if (!this.#answersPings || this.#ponging) return;
+        this.#ponging = true;
+        this.#inner.send(PONG).catch(() => {}).finally(() => (this.#ponging = false));
         return;
       case GOAWAY_STREAM_ID: {
         if (this.#goingAway !== undefined) return;
@@ -218,7 +229,9 @@ export class SessionTransport implements MessageTransport {
     if (this.#timeout === 0) return;
     const now = Date.now();
     if (this.#arrivals !== this.#arrivalsAtTick) this.#silence = 0;
-    else if (this.#receiving && this.#receivingAtTick) this.#silence += now - this.#lastTick;
+    // A late tick (this side's event loop was blocked) counts one interval at most: the peer's pings may be
+    // waiting unread in the socket, and the I/O that would read them runs only after this tick.
+    else if (this.#receiving && this.#receivingAtTick) this.#silence += Math.min(now - this.#lastTick, this.#interval);
     // Silence is counted only between two ticks that both saw a receive pending: reading held back is no silence.
     this.#arrivalsAtTick = this.#arrivals;
     this.#receivingAtTick = this.#receiving;
