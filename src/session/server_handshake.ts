@@ -8,9 +8,10 @@
  * @module
  */
 
-import { ConnectionClosedError, ProtocolError, SessionError, type SessionErrorCode } from "../base/errors.ts";
+import { ConnectionClosedError, SessionError, type SessionErrorCode } from "../base/errors.ts";
 import { closeUnclaimed } from "../base/fd_handle.ts";
 import type { MessageTransport } from "../transport/types.ts";
+import { frameTooLarge } from "../wire/frame_decoder.ts";
 import { HEADER_SIZE, type Message, MessageType } from "../wire/message.ts";
 import { clientProof, constantTimeEqual, createNonce, serverProof } from "./auth.ts";
 import { HandshakeDeadline } from "./handshake_deadline.ts";
@@ -137,10 +138,7 @@ export async function serverHandshake(
     if (servesFizyr) {
       const size = HEADER_SIZE + first.body.length;
       if (size > HANDSHAKE_RECEIVE_LIMIT) {
-        throw new ProtocolError(
-          "ERR_FRAME_TOO_LARGE",
-          `A hello of ${size} bytes exceeds the ${HANDSHAKE_RECEIVE_LIMIT}-byte handshake limit`,
-        );
+        throw frameTooLarge("A hello", size, HANDSHAKE_RECEIVE_LIMIT, settings.maxMessageSize);
       }
       transport.setReceiveLimit(HANDSHAKE_RECEIVE_LIMIT);
     }
