@@ -49,6 +49,11 @@ export class AsyncQueue<T> {
     }
   }
 
+  /** True while a reader waits: the next push is handed over at once, not queued. */
+  get hasReader(): boolean {
+    return this.#waiters.length > 0;
+  }
+
   /**
    * Removes and returns every queued item (for cleanup).
    *

@@ -61,6 +61,25 @@ export class CountedQueue<T extends { fds: FdHandle[] }> {
     return result.value.item;
   }
 
+  /** True while a reader waits: the next item pushed is handed over at once, not kept. */
+  get hasReader(): boolean {
+    return this.#queue.hasReader;
+  }
+
+  /**
+   * Takes every queued item at once (no longer counted) and ends the queue.
+   *
+   * @returns The items, oldest first.
+   */
+  takeAll(): T[] {
+    const items = this.#queue.drain().map(({ item, bytes }) => {
+      this.#uncount(bytes);
+      return item;
+    });
+    this.#queue.end();
+    return items;
+  }
+
   /**
    * Drops queued items (closing their descriptors) and ends the queue.
    *

@@ -11,6 +11,7 @@ import { callSafely } from "../base/call_safely.ts";
 import { aFunction, checkOptions, integerFrom, type OptionRules } from "../base/check_option.ts";
 import { CancelledError, ConnectionClosedError, ProtocolError, SessionError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed } from "../base/fd_handle.ts";
+import { ownBytes } from "../base/byte_slab.ts";
 import { type Message, type MessageHeader, MessageType } from "../wire/message.ts";
 import { CountedLine } from "./counted_queue.ts";
 import { DEFAULT_MAX_CONCURRENT_REQUESTS, FLOW_OPTION_RULES, type FlowOptions, ReadGate } from "./read_gate.ts";
@@ -20,6 +21,7 @@ import {
   type ReceivedRequest,
   type RequestChannel,
   type SendOptions,
+  type SentRecord,
   type SentRequest,
 } from "./requests.ts";
 import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
@@ -101,7 +103,7 @@ const STARTED_DROP_COST = 16;
 export class Peer implements RequestChannel {
   readonly #transport: MessageTransport;
   readonly #options: PeerOptions;
-  #sent = new Map<number, OutgoingRequest>();
+  #sent = new Map<number, SentRecord>();
   /** Received requests not answered yet: running, waiting for a slot, or cancelled while waiting. */
   #received = new Map<number, IncomingRequest>();
   readonly #gate: ReadGate;
@@ -229,6 +231,33 @@ export class Peer implements RequestChannel {
   }
 
   /**
+   * Sends a request and waits for its response only: responder updates are
+   * dropped as they arrive (their descriptors closed), and nothing is kept
+   * per request but its settlers, so a plain call costs one promise here.
+   * There is no handle: the request cannot be cancelled or given updates.
+   *
+   * @param serviceId The service to call.
+   * @param body Request body.
+   * @param options Descriptors to pass.
+   * @returns The response message (success or error status).
+   * @throws {ConnectionClosedError} if the connection is closed, or closes before the response.
+   * @throws what the transport's `send` throws (`ERR_MESSAGE_TOO_LARGE`, ...), with the request id freed.
+   */
+  request(serviceId: number, body: Uint8Array, options: SendOptions = {}): Promise<Message> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const requestId = this.#allocateRequestId();
+    return new Promise<Message>((resolve, reject) => {
+      const record: SentRecord = { deliverUpdate: dropUpdate, deliverResponse: resolve, fail: reject };
+      this.#sent.set(requestId, record);
+      this.#lastActivity = Date.now();
+      this.send({ type: MessageType.Request, requestId, serviceId }, body, options).catch((error: unknown) => {
+        if (this.#sent.get(requestId) === record) this.#sent.delete(requestId);
+        reject(error);
+      });
+    });
+  }
+
+  /**
    * Sends a one-way stream message.
    *
    * @param serviceId The stream kind.
@@ -295,10 +324,12 @@ export class Peer implements RequestChannel {
 
   async #readLoop(): Promise<void> {
     try {
+      const transport = this.#transport;
       for (;;) {
-        await this.#gate.open();
+        if (this.#gate.held) await this.#gate.open();
         if (this.#closed) break;
-        const message = await this.#transport.receive();
+        // What already arrived is taken without a turn of the promise queue; only then is there a wait.
+        const message = transport.poll?.() ?? await transport.receive();
         if (message === null) break;
         if (this.#closed) {
           closeUnclaimed(message.fds);
@@ -321,14 +352,17 @@ export class Peer implements RequestChannel {
           closeUnclaimed(message.fds);
           throw new ProtocolError("ERR_DUPLICATE_REQUEST", `Request id ${requestId} is already open`);
         }
+        const starts = this.#active < this.#maxConcurrent && this.#waiting.size === 0;
+        // A request that waits for a slot may wait long: its body must not keep the slab it was read into.
+        const received = starts ? message : { ...message, body: ownBytes(message.body) };
         const request: IncomingRequest = new IncomingRequest(
           this,
           this.#gate,
-          message,
+          received,
           () => this.#finishReceived(request),
         );
         this.#received.set(requestId, request);
-        if (this.#active < this.#maxConcurrent && this.#waiting.size === 0) this.#start(request);
+        if (starts) this.#start(request);
         else request.lineTicket = this.#waiting.push(request, request.body.length);
         return;
       }
@@ -360,7 +394,7 @@ export class Peer implements RequestChannel {
   }
 
   /** The open request a response or responder update is for; anything else breaks the protocol. */
-  #sentRequest(message: Message, what: "Response" | "Update"): OutgoingRequest {
+  #sentRequest(message: Message, what: "Response" | "Update"): SentRecord {
     const { requestId } = message.header;
     const request = this.#sent.get(requestId);
     if (request !== undefined) return request;
@@ -451,7 +485,7 @@ export class Peer implements RequestChannel {
    * reached a handler are closed. The first slice runs at once, so a small
    * connection is released before `close()` returns to the event loop.
    */
-  async #dropOpenRequests(sent: Map<number, OutgoingRequest>, received: Map<number, IncomingRequest>): Promise<void> {
+  async #dropOpenRequests(sent: Map<number, SentRecord>, received: Map<number, IncomingRequest>): Promise<void> {
     const failure = this.#closedError();
     let budget = DROP_SLICE;
     for (const request of sent.values()) {
@@ -470,6 +504,11 @@ export class Peer implements RequestChannel {
       }
     }
   }
+}
+
+/** What a request sent with {@link Peer.request} does with an update: drops it. */
+function dropUpdate(message: Message): void {
+  closeUnclaimed(message.fds);
 }
 
 function errorText(error: unknown): string {

@@ -110,6 +110,11 @@ export class ReadGate {
     for (const wake of this.#waiters.splice(0)) wake();
   }
 
+  /** True while reading must wait for {@link ReadGate.open}. */
+  get held(): boolean {
+    return this.#held && !this.#closed;
+  }
+
   /** Resolves when the next message may be read. */
   async open(): Promise<void> {
     while (this.#held && !this.#closed) await new Promise<void>((resolve) => this.#waiters.push(resolve));

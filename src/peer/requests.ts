@@ -9,6 +9,7 @@
 
 import { UsageError } from "../base/errors.ts";
 import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
+import { ownBytes } from "../base/byte_slab.ts";
 import type { ConnectionInfo } from "../transport/types.ts";
 import { ERROR_TEXT_SERVICE_ID, type Message, type MessageHeader, MessageType } from "../wire/message.ts";
 import { CountedQueue } from "./counted_queue.ts";
@@ -98,6 +99,15 @@ export interface ReceivedRequest {
    * @returns The update, or `null` once the request was answered or the connection closed.
    */
   nextUpdate(): Promise<Message | null>;
+  /**
+   * Hands the updates to `watcher` as they arrive instead, the ones queued
+   * so far first, with no promise per update; `nextUpdate` then resolves
+   * `null`. Updates that arrive once the request was answered are dropped
+   * (their descriptors closed), as they are without a watcher.
+   *
+   * @param watcher Receives the updates, and the failure of the request.
+   */
+  watch(watcher: RequestWatcher): void;
 }
 
 /** What a request needs from its connection: to send messages, and to say what the connection is. */
@@ -116,8 +126,49 @@ export interface RequestChannel {
 
 const textEncoder = new TextEncoder();
 
+/** What the peer's read loop tells a request it sent: its updates, its response, or that the connection closed. */
+export interface SentRecord {
+  /**
+   * An update that arrived for the request.
+   *
+   * @param message The update.
+   */
+  deliverUpdate(message: Message): void;
+  /**
+   * The response arrived.
+   *
+   * @param message The response.
+   */
+  deliverResponse(message: Message): void;
+  /**
+   * The connection closed first.
+   *
+   * @param error Why.
+   */
+  fail(error: unknown): void;
+}
+
+/**
+ * Receives a {@link ReceivedRequest}'s updates as they arrive (see
+ * {@link ReceivedRequest.watch}), and the end of the request.
+ */
+export interface RequestWatcher {
+  /**
+   * An update arrived (or was queued before `watch`); its descriptors are the watcher's.
+   *
+   * @param message The update.
+   */
+  update(message: Message): void;
+  /**
+   * The request failed before it was answered: the connection closed, or it was cancelled before it started.
+   *
+   * @param error Why.
+   */
+  fail(error: unknown): void;
+}
+
 /** The requester's side of a request: its response, and the responder updates that come first. */
-export class OutgoingRequest implements SentRequest {
+export class OutgoingRequest implements SentRequest, SentRecord {
   readonly #channel: RequestChannel;
   readonly requestId: number;
   readonly serviceId: number;
@@ -171,7 +222,7 @@ export class OutgoingRequest implements SentRequest {
 
   /** Queues an update that arrived for this request (the peer's read loop calls this). */
   deliverUpdate(message: Message): void {
-    this.#updates.push(message, message.body.length);
+    this.#updates.push(this.#updates.hasReader ? message : unshared(message), message.body.length);
   }
 
   /** Settles the request with its response (the peer's read loop calls this). */
@@ -208,6 +259,7 @@ export class IncomingRequest implements ReceivedRequest {
   /** True once the update queue was ended (before it was needed, if `#updates` is unset). */
   #updatesEnded = false;
   #abort: AbortController | undefined;
+  #watcher: RequestWatcher | undefined;
   #failed = false;
   #failure: unknown = undefined;
   readonly #forget: () => void;
@@ -289,19 +341,32 @@ export class IncomingRequest implements ReceivedRequest {
 
   nextUpdate(): Promise<Message | null> {
     if (this.#updates === undefined) {
-      if (this.#updatesEnded) return Promise.resolve(null);
+      if (this.#updatesEnded || this.#watcher !== undefined) return Promise.resolve(null);
       this.#updates = new CountedQueue(this.#gate);
     }
     return this.#updates.next();
   }
 
+  watch(watcher: RequestWatcher): void {
+    const queued = this.#updates;
+    this.#watcher = watcher;
+    this.#updates = undefined;
+    if (queued !== undefined) { for (const message of queued.takeAll()) watcher.update(message); }
+    if (this.#failed) watcher.fail(this.#failure);
+  }
+
   /** Queues an update that arrived for this request (the peer's read loop calls this). */
   deliverUpdate(message: Message): void {
+    if (this.#watcher !== undefined) {
+      if (this.#updatesEnded) closeUnclaimed(message.fds);
+      else this.#watcher.update(message);
+      return;
+    }
     if (this.#updates === undefined) {
       if (this.#updatesEnded) return closeUnclaimed(message.fds);
       this.#updates = new CountedQueue(this.#gate);
     }
-    this.#updates.push(message, message.body.length);
+    this.#updates.push(this.#updates.hasReader ? message : unshared(message), message.body.length);
   }
 
   /**
@@ -317,12 +382,19 @@ export class IncomingRequest implements ReceivedRequest {
     this.#failed = true;
     this.#failure = error;
     this.#abort?.abort(error);
+    this.#watcher?.fail(error);
   }
 
   #discardUpdates(): void {
     this.#updatesEnded = true;
     this.#updates?.discard();
   }
+}
+
+/** A message to be kept in a queue (it may wait there long), with a body that does not keep the slab it was read into alive. */
+function unshared(message: Message): Message {
+  const body = ownBytes(message.body);
+  return body === message.body ? message : { ...message, body };
 }
 
 /** The refusal of an update to a request that takes no more (nothing is sent). */

@@ -21,7 +21,7 @@ import { STATUS_ERROR, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from ".
 import type { CallArgs, Handler, InputOf, ItemOf, NotifyArgs, ResultOf, Service } from "./service.ts";
 import { type FlowOptions, flowOptionsOf } from "../peer/read_gate.ts";
 import type { ConnectionInfo, MessageTransport } from "../transport/types.ts";
-import { type Received, sendUnwrapped } from "./with_fds.ts";
+import { type Received, sendUnwrapped, WithFds } from "./with_fds.ts";
 import { callLimitsOf } from "./call_limits.ts";
 import { type Reconnection, Redialer } from "./reconnect.ts";
 import { SessionTransport } from "../session/session_transport.ts";
@@ -90,6 +90,8 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
   readonly #options: RpcConnectionOptions;
   #peer!: Peer;
   #session: SessionTransport | undefined;
+  /** Whether request bodies start with the call context (a session that agreed on "call-context"). */
+  #callContext = false;
   /** Set once the other side said it is going away; new calls are refused (or wait for a reconnect). */
   #goingAway: SessionError | undefined;
   readonly #redialer: Redialer | undefined;
@@ -186,11 +188,12 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
         if (this.#session === session) this.#goingAway = error;
       };
     }
+    this.#callContext = session?.session.capabilities.includes("call-context") ?? false;
     const scope = {
       connection: this,
       router: this.#router,
       codec: this.#codec,
-      callContext: session?.session.capabilities.includes("call-context") ?? false,
+      callContext: this.#callContext,
     } as const;
     const peer: Peer = new Peer(transport, {
       ...flowOptionsOf(this.#options),
@@ -267,10 +270,19 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
    * @throws {RemoteError} when the handler failed or the method does not exist.
    * @throws {CancelledError} / {TimeoutError} / {ConnectionClosedError}.
    */
-  async call<M extends keyof Remote & string>(method: M, ...args: CallArgs<Remote[M]>): Promise<ResultOf<Remote[M]>> {
-    const { value, fds } = await this.callWithFds(method, ...args);
-    closeUnclaimed(fds);
-    return value;
+  call<M extends keyof Remote & string>(method: M, ...args: CallArgs<Remote[M]>): Promise<ResultOf<Remote[M]>> {
+    const response = this.#plainCall(method, args);
+    if (response === undefined) {
+      return this.#callWithLimits(method, args).then(({ value, fds }) => {
+        closeUnclaimed(fds);
+        return value as ResultOf<Remote[M]>;
+      });
+    }
+    return response.then((message) => {
+      const { value, fds } = this.#result(message, method);
+      closeUnclaimed(fds);
+      return value as ResultOf<Remote[M]>;
+    });
   }
 
   /**
@@ -280,10 +292,42 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
    * @param args `params`, then the options, as for `call`.
    * @returns The result and its descriptors, which the caller must close.
    */
-  async callWithFds<M extends keyof Remote & string>(
+  callWithFds<M extends keyof Remote & string>(
     method: M,
     ...args: CallArgs<Remote[M]>
   ): Promise<Received<ResultOf<Remote[M]>>> {
+    const response = this.#plainCall(method, args);
+    if (response === undefined) return this.#callWithLimits(method, args) as Promise<Received<ResultOf<Remote[M]>>>;
+    return response.then((message) => this.#result(message, method) as Received<ResultOf<Remote[M]>>);
+  }
+
+  /**
+   * A call with nothing that can end it early and no descriptors, on a
+   * connection that is up: the request is sent through `Peer.request`, with
+   * no call handle, timer or signal listener.
+   *
+   * @returns The response, or `undefined` when the call needs {@link RpcConnection.#callWithLimits}.
+   */
+  #plainCall(method: string, args: readonly unknown[]): Promise<Message> | undefined {
+    const params = args[0];
+    const options = args[1] as CallOptions | undefined;
+    if (options !== undefined && hasLimitsOrFds(options)) return undefined;
+    if (params instanceof WithFds || this.#finished || this.#goingAway !== undefined || this.#peer.isClosed) {
+      return undefined;
+    }
+    try {
+      const body = this.#codec.encode(params);
+      return this.#peer.request(
+        this.#router.idOf(method),
+        this.#callContext ? encodeCallContext(body, undefined) : body,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A call through an {@link OpenCall}: signal, timeout, deadline, context, descriptors, or a connection not up. */
+  async #callWithLimits(method: string, args: readonly unknown[]): Promise<Received<unknown>> {
     const call = await this.#start(method, args);
     try {
       for (;;) {
@@ -291,7 +335,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
         if (update === null) break;
         closeUnclaimed(update.fds);
       }
-      return this.#result(await call.race(call.request.response), call.method) as Received<ResultOf<Remote[M]>>;
+      return this.#result(await call.race(call.request.response), call.method);
     } finally {
       call.dispose();
     }
@@ -433,7 +477,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
       throw error;
     }
     const peer = this.#peer;
-    const withContext = this.#session?.session.capabilities.includes("call-context") ?? false;
+    const withContext = this.#callContext;
     // Time spent waiting for a reconnect is spent: send what is really left.
     const left = msLeft === undefined ? undefined : Math.max(0, msLeft - (Date.now() - started));
     await call.send(
@@ -552,6 +596,12 @@ function closedErrorOf(error: unknown): ConnectionClosedError {
   if (error === undefined) return new ConnectionClosedError();
   const text = error instanceof Error ? error.message : String(error);
   return new ConnectionClosedError(`The connection closed: ${text}`, { cause: error });
+}
+
+/** Whether a call's options hold anything that can end it early, or descriptors to send. */
+function hasLimitsOrFds(options: CallOptions): boolean {
+  return options.signal !== undefined || options.timeout !== undefined || options.deadline !== undefined ||
+    options.context !== undefined || (options.fds !== undefined && options.fds.length > 0);
 }
 
 function isSessionError(error: unknown, code: string): boolean {

@@ -7,9 +7,12 @@
 
 import { CountedQueue } from "../peer/counted_queue.ts";
 import type { Codec } from "../wire/codec.ts";
-import { CancelledError, DataError, ProtocolError, TimeoutError, UsageError } from "../base/errors.ts";
+import { CancelledError, DataError, TimeoutError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
 import type { Peer, ReceivedRequest } from "../peer/peer.ts";
+import type { RequestWatcher } from "../peer/requests.ts";
+import type { Message } from "../wire/message.ts";
+import type { ConnectionInfo } from "../transport/types.ts";
 import type { RpcCaller } from "./caller.ts";
 import type { Router } from "./router.ts";
 import { errorBodyFrom } from "./error_body.ts";
@@ -72,91 +75,166 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
     return;
   }
 
-  const abort = new AbortController();
-  const onConnectionAbort = (): void => abort.abort(request.signal.reason);
-  if (request.signal.aborted) onConnectionAbort();
-  else request.signal.addEventListener("abort", onConnectionAbort, { once: true });
-  // Client items count against the connection's flow control until the handler takes them.
-  const input = new CountedQueue<Received<unknown>>(peer.flow);
-  const inputFds: FdHandle[] = [];
-  void pumpUpdates(request, scope, input, abort, inputFds);
-  // The time left counts from the request's arrival: time spent waiting for a handler slot is spent.
-  const deadline = msLeft === undefined ? undefined : request.receivedAt + msLeft;
-  const deadlineTimer = deadline === undefined || msLeft! > MAX_TIMEOUT ? undefined : setTimeout(() => {
-    const reason = new TimeoutError(msLeft!);
-    abort.abort(reason);
-    input.end(reason);
-    // The caller has given up by now: answer at once, so the handler's slot frees even if it ignores its signal.
-    void respondError(request, scope, { code: reason.code, message: `The deadline passed (${msLeft} ms)` });
-  }, Math.max(0, deadline - Date.now()));
-
-  const context: HandlerContext = {
-    method: route.name,
-    signal: abort.signal,
-    deadline,
-    connection: scope.connection,
-    info: request.info,
-    fds: request.fds,
-    input: valuesOf(input),
-    inputWithFds: itemsOf(input),
-    send: (item: unknown) => sendItem(request, codec, item),
-  };
+  const call = new HandlerCall(request, scope, route.name, msLeft);
   try {
-    const outcome = route.target(params, context);
-    const result = isAsyncIterator(outcome) ? await streamItems(request, codec, outcome, abort.signal) : await outcome;
+    const outcome = route.target(params, call);
+    const result = isAsyncIterator(outcome)
+      ? await streamItems(request, codec, outcome, call)
+      : isThenable(outcome)
+      ? await outcome
+      : outcome;
     if (request.responded) releaseUnsent(result);
     else {await sendUnwrapped(result, (value, fds) =>
         respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds));}
   } catch (error) {
     if (!request.responded) await respondError(request, scope, errorBodyFrom(error));
   } finally {
-    clearTimeout(deadlineTimer);
-    request.signal.removeEventListener("abort", onConnectionAbort);
-    closeUnclaimed(request.fds);
-    closeUnclaimed(inputFds);
-    input.discard();
+    call.finish();
   }
 }
 
-/** Reads requester updates: items feed `input`, a cancel aborts the handler and answers at once. */
-async function pumpUpdates(
-  request: ReceivedRequest,
-  scope: DispatchScope,
-  input: CountedQueue<Received<unknown>>,
-  abort: AbortController,
-  inputFds: FdHandle[],
-): Promise<void> {
-  try {
-    for (;;) {
-      // Every update is read at once, so a cancel or the end of input is seen behind unread items.
-      const update = await request.nextUpdate();
-      if (update === null) break;
-      switch (update.header.serviceId) {
-        case UPDATE_ITEM: {
-          inputFds.push(...update.fds);
-          const value = scope.codec.decode(update.body);
-          input.push({ value, fds: update.fds }, update.body.length);
-          break;
-        }
-        case UPDATE_END_OF_INPUT:
-          closeUnclaimed(update.fds);
-          input.end();
-          break;
-        case UPDATE_CANCEL:
-          closeUnclaimed(update.fds);
-          abort.abort(new CancelledError("The caller cancelled the call"));
-          input.end(new CancelledError("The caller cancelled the call"));
-          await respondError(request, scope, { code: "ERR_CANCELLED", message: "The caller cancelled the call" });
-          return;
-        default:
-          closeUnclaimed(update.fds);
-      }
+/**
+ * The context of one handler run, and the watcher of its request's updates.
+ * What a handler may not use is made when it first asks: the abort
+ * controller, the input queue and its iterators. A plain call costs this
+ * object and nothing else.
+ */
+class HandlerCall implements HandlerContext, RequestWatcher {
+  readonly method: string;
+  readonly deadline: number | undefined;
+  readonly connection: RpcCaller;
+  readonly fds: FdHandle[];
+  readonly #request: ReceivedRequest;
+  readonly #scope: DispatchScope;
+  #abort: AbortController | undefined;
+  /** Why the call was aborted, once it was. */
+  #abortReason: unknown = undefined;
+  #aborted = false;
+  /** Client items not taken by the handler yet; made when the first arrives or the handler asks for `input`. */
+  #input: CountedQueue<Received<unknown>> | undefined;
+  /** Set once the input ended before the queue was made. */
+  #inputEnd: { error: unknown } | undefined;
+  /** Descriptors of client items, closed after the handler unless taken. */
+  readonly #inputFds: FdHandle[] = [];
+  readonly #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(request: ReceivedRequest, scope: DispatchScope, method: string, msLeft: number | undefined) {
+    this.#request = request;
+    this.#scope = scope;
+    this.method = method;
+    this.connection = scope.connection;
+    this.fds = request.fds;
+    // The time left counts from the request's arrival: time spent waiting for a handler slot is spent.
+    this.deadline = msLeft === undefined ? undefined : request.receivedAt + msLeft;
+    if (this.deadline !== undefined && msLeft! <= MAX_TIMEOUT) {
+      this.#deadlineTimer = setTimeout(() => this.#deadlinePassed(msLeft!), Math.max(0, this.deadline - Date.now()));
     }
-  } catch (error) {
-    if (error instanceof DataError) input.end(error);
-    else if (error instanceof ProtocolError) await scope.peer.close(error);
-  } finally {
-    input.end();
+    request.watch(this);
+  }
+
+  get info(): ConnectionInfo {
+    return this.#request.info;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#aborted) this.#abort.abort(this.#abortReason);
+    }
+    return this.#abort.signal;
+  }
+
+  /** True once the caller cancelled, the deadline passed or the connection closed. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get input(): AsyncIterable<unknown> {
+    return valuesOf(this.#inputQueue());
+  }
+
+  get inputWithFds(): AsyncIterable<Received<unknown>> {
+    return itemsOf(this.#inputQueue());
+  }
+
+  /** Sends an item to the caller before the result; an own property, so that it may be taken off the context. */
+  readonly send = (item: unknown): Promise<void> => sendItem(this.#request, this.#scope.codec, item);
+
+  /** A requester update: items feed `input`, a cancel aborts the handler and answers at once. */
+  update(update: Message): void {
+    switch (update.header.serviceId) {
+      case UPDATE_ITEM: {
+        this.#inputFds.push(...update.fds);
+        let value: unknown;
+        try {
+          value = this.#scope.codec.decode(update.body);
+        } catch (error) {
+          if (error instanceof DataError) this.#endInput(error);
+          else void this.#scope.peer.close(error);
+          return;
+        }
+        this.#inputQueue().push({ value, fds: update.fds }, update.body.length);
+        return;
+      }
+      case UPDATE_END_OF_INPUT:
+        closeUnclaimed(update.fds);
+        this.#endInput(undefined);
+        return;
+      case UPDATE_CANCEL: {
+        closeUnclaimed(update.fds);
+        const reason = new CancelledError("The caller cancelled the call");
+        this.#abortWith(reason);
+        this.#endInput(reason);
+        void respondError(this.#request, this.#scope, { code: "ERR_CANCELLED", message: reason.message });
+        return;
+      }
+      default:
+        closeUnclaimed(update.fds);
+    }
+  }
+
+  /** The connection closed before the call was answered. */
+  fail(error: unknown): void {
+    this.#abortWith(error);
+    this.#endInput(undefined);
+  }
+
+  /** Releases what the run holds: the timer, descriptors not taken, client items not read. */
+  finish(): void {
+    clearTimeout(this.#deadlineTimer);
+    closeUnclaimed(this.#request.fds);
+    closeUnclaimed(this.#inputFds);
+    this.#inputEnd ??= { error: undefined };
+    this.#input?.discard();
+  }
+
+  #deadlinePassed(msLeft: number): void {
+    const reason = new TimeoutError(msLeft);
+    this.#abortWith(reason);
+    this.#endInput(reason);
+    // The caller has given up by now: answer at once, so the handler's slot frees even if it ignores its signal.
+    void respondError(this.#request, this.#scope, { code: reason.code, message: `The deadline passed (${msLeft} ms)` });
+  }
+
+  #abortWith(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#abort?.abort(reason);
+  }
+
+  #endInput(error: unknown): void {
+    if (this.#input !== undefined) this.#input.end(error);
+    else this.#inputEnd ??= { error };
+  }
+
+  /** The input queue, made on first use; it counts against the connection's flow control until items are taken. */
+  #inputQueue(): CountedQueue<Received<unknown>> {
+    if (this.#input === undefined) {
+      this.#input = new CountedQueue<Received<unknown>>(this.#scope.peer.flow);
+      if (this.#inputEnd !== undefined) this.#input.end(this.#inputEnd.error);
+    }
+    return this.#input;
   }
 }
 
@@ -165,10 +243,10 @@ async function streamItems(
   request: ReceivedRequest,
   codec: Codec,
   iterator: AsyncIterator<unknown>,
-  signal: AbortSignal,
+  call: HandlerCall,
 ): Promise<unknown> {
   try {
-    return await streamUntilDone(request, codec, iterator, signal);
+    return await streamUntilDone(request, codec, iterator, call);
   } catch (error) {
     // Sending failed (connection gone, item too large): let the generator run its finally blocks.
     await Promise.resolve(iterator.return?.()).catch(() => {});
@@ -180,16 +258,16 @@ async function streamUntilDone(
   request: ReceivedRequest,
   codec: Codec,
   iterator: AsyncIterator<unknown>,
-  signal: AbortSignal,
+  call: HandlerCall,
 ): Promise<unknown> {
   for (;;) {
-    if (signal.aborted || request.responded) {
+    if (call.aborted || request.responded) {
       await iterator.return?.();
       return undefined;
     }
     const step = await iterator.next();
     if (step.done) return step.value;
-    if (signal.aborted || request.responded) {
+    if (call.aborted || request.responded) {
       releaseUnsent(step.value);
       await iterator.return?.();
       return undefined;
@@ -253,6 +331,11 @@ async function* valuesOf(queue: CountedQueue<Received<unknown>>): AsyncGenerator
     closeUnclaimed(item.fds);
     yield item.value;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
 }
 
 function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> & AsyncIterable<unknown> {

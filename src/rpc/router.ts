@@ -48,6 +48,9 @@ export interface RouterOptions {
   notifications?: Notifications;
 }
 
+/** How many method names' service ids a router remembers. */
+const ID_CACHE_SIZE = 1024;
+
 /** A registered method. */
 export interface Route<T> {
   /** The method name. */
@@ -71,6 +74,8 @@ export class Router {
   readonly #serviceIds: Readonly<Record<string, number>> | undefined;
   readonly #methods = new Map<number, Route<Handler>>();
   readonly #notifications = new Map<number, Route<NotificationListener>>();
+  /** Service ids of the names asked for lately, so that a call does not hash its method name. */
+  readonly #ids = new Map<string, number>();
 
   /**
    * Creates the instance.
@@ -97,7 +102,14 @@ export class Router {
    * @returns The service id.
    */
   idOf(name: string): number {
-    return resolveMethodId(name, this.#serviceIds);
+    let id = this.#ids.get(name);
+    if (id === undefined) {
+      id = resolveMethodId(name, this.#serviceIds);
+      // Names come from code, but a caller may make them up: the cache stays small either way.
+      if (this.#ids.size >= ID_CACHE_SIZE) this.#ids.clear();
+      this.#ids.set(name, id);
+    }
+    return id;
   }
 
   /**

@@ -9,6 +9,7 @@
  */
 
 import { ProtocolError } from "../base/errors.ts";
+import { ByteSlab } from "../base/byte_slab.ts";
 
 /** Flags byte: nothing follows. */
 export const CALL_CONTEXT_NONE = 0x00;
@@ -17,6 +18,8 @@ export const CALL_CONTEXT_DEADLINE = 0x01;
 /** The flag bits this version knows. */
 const KNOWN_FLAGS = CALL_CONTEXT_DEADLINE;
 const MAX_MS = 0xffffffff;
+/** Request bodies are framed (copied) as soon as they are sent: small ones are carved out of a shared slab. */
+const slab = new ByteSlab();
 
 /**
  * Prefixes a request body with its call context.
@@ -34,15 +37,18 @@ const MAX_MS = 0xffffffff;
  */
 export function encodeCallContext(body: Uint8Array, msLeft: number | undefined): Uint8Array {
   if (msLeft === undefined) {
-    const out = new Uint8Array(1 + body.length);
+    const out = slab.take(1 + body.length);
     out[0] = CALL_CONTEXT_NONE;
     out.set(body, 1);
     return out;
   }
-  const out = new Uint8Array(5 + body.length);
+  const out = slab.take(5 + body.length);
   out[0] = CALL_CONTEXT_DEADLINE;
   const ms = msLeft > 0 ? Math.min(Math.ceil(msLeft), MAX_MS) : 0;
-  new DataView(out.buffer).setUint32(1, ms, true);
+  out[1] = ms;
+  out[2] = ms >>> 8;
+  out[3] = ms >>> 16;
+  out[4] = ms >>> 24;
   out.set(body, 5);
   return out;
 }

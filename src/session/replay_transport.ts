@@ -67,6 +67,10 @@ export class ReplayTransport implements MessageTransport {
    *
    * @param bytes The limit, header included.
    */
+  poll(): Message | undefined {
+    return this.#first === undefined ? this.#inner.poll?.() : undefined;
+  }
+
   setReceiveLimit(bytes: number): void {
     this.#inner.setReceiveLimit(bytes);
   }

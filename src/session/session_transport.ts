@@ -146,10 +146,9 @@ export class SessionTransport implements MessageTransport {
           if (this.#goingAway !== undefined) throw this.#goingAway;
           return null;
         }
-        this.#arrivals++;
-        const { header } = message;
-        if (header.serviceId > LAST_RESERVED_ID || header.type !== MessageType.Stream) return message;
-        this.#handleOwn(message);
+        if (this.#isApplications(message)) return message;
+        const next = this.poll();
+        if (next !== undefined) return next;
       }
     } catch (error) {
       this.#stopTimer();
@@ -165,6 +164,29 @@ export class SessionTransport implements MessageTransport {
     } finally {
       this.#receiving = false;
     }
+  }
+
+  /**
+   * Takes the next message of the application if it is already here,
+   * handling the session's own messages before it as `receive` does.
+   *
+   * @returns The message, or `undefined` when `receive` has to be called.
+   */
+  poll(): Message | undefined {
+    if (this.#death !== undefined) return undefined;
+    for (;;) {
+      const message = this.#inner.poll?.();
+      if (message === undefined || this.#isApplications(message)) return message;
+    }
+  }
+
+  /** Counts an arrival; true for a message of the application, false for the session's own (handled here). */
+  #isApplications(message: Message): boolean {
+    this.#arrivals++;
+    const { header } = message;
+    if (header.serviceId > LAST_RESERVED_ID || header.type !== MessageType.Stream) return true;
+    this.#handleOwn(message);
+    return false;
   }
 
   /**

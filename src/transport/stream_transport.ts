@@ -7,10 +7,12 @@
 
 import { ConnectionClosedError, type PeerlinkError, ProtocolError, UsageError } from "../base/errors.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, FrameDecoder, LENGTH_PREFIX_SIZE } from "../wire/frame_decoder.ts";
-import { encodeFrame, encodeFrameHead } from "../wire/frame_encoder.ts";
+import { encodeFrameHead, encodeFrameInto } from "../wire/frame_encoder.ts";
+import { ByteSlab } from "../base/byte_slab.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader } from "../wire/message.ts";
 import type { ByteStream, ConnectionInfo, MessageTransport } from "./types.ts";
 import { nextMacrotask, TurnBudget } from "../base/turn_budget.ts";
+import { atEndOfTurn, currentTurn } from "../base/end_of_turn.ts";
 
 /** Options for {@link StreamMessageTransport}. */
 export interface StreamTransportOptions {
@@ -35,14 +37,20 @@ export const MAX_FRAME_TIMEOUT = 0x7fffffff;
 
 /** Bodies at least this large are written after the frame head instead of being copied next to it. */
 const SEPARATE_BODY_WRITE = 64 * 1024;
-/** The largest write small frames queued behind one another are gathered into. */
+/** The largest write small frames gathered in one turn are copied into. */
 const GATHER_LIMIT = 64 * 1024;
-/** Sends failed at once when the connection goes, before the event loop gets a turn. */
-const REJECT_SLICE = 256;
-/** A send waiting for its turn: one or two chunks, and its promise's settlers. */
-interface QueuedWrite {
-  first: Uint8Array;
-  second: Uint8Array | undefined;
+/**
+ * Bytes a transport may hold (gathered for the end of the turn, or being
+ * written) before `send` makes its caller wait until they are written.
+ */
+const HIGH_WATER_MARK = 64 * 1024;
+/** How long `close()` waits for gathered frames to be written before it closes anyway. */
+const CLOSE_FLUSH_MS = 1000;
+/** What a send accepted below the high-water mark returns: one promise for all of them. */
+const ACCEPTED: Promise<void> = Promise.resolve();
+
+/** A send waiting for the transport's buffer to drain below the high-water mark. */
+interface DrainWaiter {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -54,21 +62,36 @@ interface FrameDeadline {
 }
 
 /**
- * Frames messages onto a byte stream. Sends are written in call order, one
- * at a time; each `send` resolves when the stream accepted its bytes, so a
- * caller that awaits it is held back by the socket's backpressure. When the
- * connection closes or a write fails, the sends still queued are refused in
- * slices, with the event loop served between them, so that thousands of
- * queued answers to a vanished peer do not stall other connections.
+ * Frames messages onto a byte stream.
+ *
+ * Writing: a message sent when the transport is idle and wrote nothing yet
+ * in this turn of the event loop is written at once, so a lone call costs
+ * no wait. Messages sent while a write is under way, or after one in the
+ * same turn, are gathered and written together once the turn ended (or the
+ * write finished): a server answering 64 pipelined calls makes a system call
+ * or two, not 64. `send` resolves at once while the transport holds less
+ * than {@link HIGH_WATER_MARK} bytes, and otherwise once it drained below
+ * it, so a sender that awaits it is held back by the socket's backpressure.
+ * Sends are written in call order. `close()` writes what was gathered
+ * before it closes the stream.
  */
 export class StreamMessageTransport implements MessageTransport {
   readonly #stream: ByteStream;
   readonly #decoder: FrameDecoder;
   readonly #frameTimeout: number;
-  /** Sends not written yet, oldest first from `#writeHead`. */
-  #writes: (QueuedWrite | undefined)[] = [];
-  #writeHead = 0;
+  /** Frames (and large bodies) gathered for the next write, in order. */
+  #gathered: Uint8Array[] = [];
+  /** True while a write of the stream is under way. */
   #writing = false;
+  #flushScheduled = false;
+  /** The turn of the event loop of the last write started, from {@link currentTurn}. */
+  #lastWriteTurn = -1;
+  /** Bytes gathered or being written. */
+  #held = 0;
+  /** Sends waiting until fewer than {@link HIGH_WATER_MARK} bytes are held. */
+  #drainWaiters: DrainWaiter[] = [];
+  /** Settles when the write under way finished (either way); set only while one is. */
+  #writeDone: Promise<void> | undefined;
   #closed = false;
   #failure: unknown = undefined;
   #closedErrorShared: PeerlinkError | undefined;
@@ -76,6 +99,8 @@ export class StreamMessageTransport implements MessageTransport {
   #receiveFailure: ProtocolError | undefined;
   #frameDeadline: FrameDeadline | undefined;
   readonly #turns = new TurnBudget();
+  /** Where small frames are encoded: frames sent one after another lie side by side, and go out as one view. */
+  readonly #slab = new ByteSlab();
   /** Largest message (header + body) sent or received. */
   readonly maxMessageSize: number;
   /** Byte streams cannot carry file descriptors. */
@@ -131,7 +156,8 @@ export class StreamMessageTransport implements MessageTransport {
         ),
       );
     }
-    const size = HEADER_SIZE + message.body.length;
+    const { body } = message;
+    const size = HEADER_SIZE + body.length;
     if (size > this.maxMessageSize) {
       return Promise.reject(
         new UsageError(
@@ -141,16 +167,41 @@ export class StreamMessageTransport implements MessageTransport {
       );
     }
     if (this.#closed || this.#failure !== undefined) return Promise.reject(this.#closedError());
+    const bytes = LENGTH_PREFIX_SIZE + size;
+    this.#held += bytes;
     // Large bodies are written after the head instead of being copied next to it.
-    const separate = message.body.length >= SEPARATE_BODY_WRITE;
-    const first = separate
-      ? encodeFrameHead(message.header, message.body.length)
-      : encodeFrame(message.header, message.body);
-    const second = separate ? message.body : undefined;
-    return new Promise<void>((resolve, reject) => {
-      this.#writes.push({ first, second, resolve, reject });
-      if (!this.#writing) void this.#writeQueued();
-    });
+    const separate = body.length >= SEPARATE_BODY_WRITE;
+    let first: Uint8Array;
+    if (separate) first = encodeFrameHead(message.header, body.length);
+    else {
+      first = this.#slab.take(bytes);
+      encodeFrameInto(first, message.header, body);
+    }
+    const turn = currentTurn();
+    if (!this.#writing && this.#gathered.length === 0 && this.#lastWriteTurn !== turn) {
+      this.#lastWriteTurn = turn;
+      this.#write(separate ? [first, body] : [first], bytes);
+    } else {
+      this.#gathered.push(first);
+      if (separate) this.#gathered.push(body);
+      if (!this.#writing) this.#scheduleFlush();
+    }
+    if (this.#held <= HIGH_WATER_MARK) return ACCEPTED;
+    return new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Takes the next message if it is already here, without waiting: the
+   * frames that arrived in one chunk are handed out one after another with
+   * no turn of the promise queue between them.
+   *
+   * @returns The message, or `undefined` when `receive` has to wait for it (or reports the end).
+   * @throws {ProtocolError} as `receive` does, for a malformed frame.
+   */
+  poll(): Message | undefined {
+    if (this.#receiveFailure !== undefined || this.#closed || this.#turns.spent()) return undefined;
+    const frame = this.#decoder.next();
+    return frame === null ? undefined : messageOf(frame);
   }
 
   /**
@@ -169,7 +220,7 @@ export class StreamMessageTransport implements MessageTransport {
         const frame = this.#decoder.next();
         if (frame !== null) {
           if (this.#turns.spent()) await nextMacrotask();
-          return { header: readHeader(frame), body: frame.subarray(HEADER_SIZE), fds: [] };
+          return messageOf(frame);
         }
         // A frame is under way: the rest must come within frameTimeout (one timer per receive, not per chunk).
         const chunk = this.#decoder.hasPartialFrame
@@ -188,89 +239,95 @@ export class StreamMessageTransport implements MessageTransport {
     }
   }
 
-  /** Closes the stream; later sends fail with `ERR_CONNECTION_CLOSED`, and so do the sends still queued. */
+  /**
+   * Writes what was gathered (waiting up to a second for it), then closes
+   * the stream; later sends fail with `ERR_CONNECTION_CLOSED`, and so do the
+   * sends still waiting for the buffer to drain.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#frameDeadline !== undefined) this.#stopFrameDeadline();
-    void this.#rejectQueued();
+    if (this.#gathered.length > 0 && this.#failure === undefined) await this.#flushBeforeClose();
+    this.#gathered = [];
+    this.#failWaiters();
     await this.#stream.close();
   }
 
-  /**
-   * Writes the queued sends in order until the queue is empty or the
-   * connection is gone. Small frames queued behind one another are gathered
-   * into one write of up to {@link GATHER_LIMIT} bytes: a server answering a
-   * pipelining client makes one system call per batch, not per answer.
-   */
-  async #writeQueued(): Promise<void> {
+  /** Hands the gathered frames to the stream behind the write under way, for a second at most. */
+  async #flushBeforeClose(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_FLUSH_MS)));
+    const flushed = (async () => {
+      if (this.#writeDone !== undefined) await this.#writeDone;
+      if (this.#gathered.length === 0 || this.#failure !== undefined) return;
+      this.#flush();
+      await this.#writeDone;
+    })();
+    await Promise.race([flushed, timeUp]);
+    clearTimeout(timer);
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    atEndOfTurn(() => {
+      this.#flushScheduled = false;
+      if (!this.#writing && this.#failure === undefined) this.#flush();
+    });
+  }
+
+  /** Writes everything gathered: small frames copied into one buffer per {@link GATHER_LIMIT} bytes. */
+  #flush(): void {
+    const parts = this.#gathered;
+    if (parts.length === 0) return;
+    this.#gathered = [];
+    this.#lastWriteTurn = currentTurn();
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    this.#write(parts.length === 1 ? parts : gatherSmall(parts), bytes);
+  }
+
+  /** Writes `parts` in order; `bytes` is their total, released from {@link StreamMessageTransport.#held} after. */
+  #write(parts: readonly Uint8Array[], bytes: number): void {
     this.#writing = true;
-    try {
-      while (this.#writeHead < this.#writes.length) {
-        if (this.#closed || this.#failure !== undefined) return;
-        const batch = this.#takeBatch();
-        try {
-          if (batch.length === 1) {
-            const write = batch[0]!;
-            await this.#stream.write(write.first);
-            if (write.second !== undefined) await this.#stream.write(write.second);
-          } else await this.#stream.write(gathered(batch));
-        } catch (cause) {
-          this.#failure ??= cause;
-          const error = this.#closedError();
-          for (const write of batch) write.reject(error);
-          void this.#rejectQueued();
-          return;
-        }
-        for (const write of batch) write.resolve();
-        this.#compactWrites();
-        if (this.#turns.spent()) await nextMacrotask();
-      }
-    } finally {
-      this.#writing = false;
-    }
+    const written = parts.length === 1 ? this.#stream.write(parts[0]!) : writeInOrder(this.#stream, parts);
+    this.#writeDone = written.then(
+      () => this.#written(bytes),
+      (cause: unknown) => this.#writeFailed(cause),
+    );
   }
 
-  /** Takes the next send off the queue, with the small ones right behind it that fit in one gathered write. */
-  #takeBatch(): QueuedWrite[] {
-    const first = this.#writes[this.#writeHead]!;
-    this.#writes[this.#writeHead++] = undefined;
-    const batch = [first];
-    if (first.second !== undefined) return batch;
-    let size = first.first.length;
-    while (this.#writeHead < this.#writes.length) {
-      const next = this.#writes[this.#writeHead]!;
-      if (next.second !== undefined || size + next.first.length > GATHER_LIMIT) break;
-      size += next.first.length;
-      batch.push(next);
-      this.#writes[this.#writeHead++] = undefined;
+  #written(bytes: number): void {
+    this.#writing = false;
+    this.#writeDone = undefined;
+    this.#held -= bytes;
+    if (this.#held <= HIGH_WATER_MARK && this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const waiter of waiters) waiter.resolve();
     }
-    return batch;
+    if (this.#gathered.length === 0 || this.#closed) return;
+    // More is gathered: write it now if it is a buffer's worth, else with the rest of the turn.
+    if (this.#held >= GATHER_LIMIT) this.#flush();
+    else this.#scheduleFlush();
   }
 
-  /** Drops written entries from the queue's front once they are half of it, so the queue stays linear. */
-  #compactWrites(): void {
-    if (this.#writeHead === this.#writes.length) {
-      this.#writes.length = 0;
-      this.#writeHead = 0;
-    } else if (this.#writeHead >= 1024 && this.#writeHead * 2 > this.#writes.length) {
-      this.#writes.splice(0, this.#writeHead);
-      this.#writeHead = 0;
-    }
+  #writeFailed(cause: unknown): void {
+    this.#writing = false;
+    this.#writeDone = undefined;
+    this.#failure ??= cause;
+    this.#gathered = [];
+    this.#held = 0;
+    this.#failWaiters();
   }
 
-  /** Refuses every queued send, a slice at a time with a macrotask between slices. */
-  async #rejectQueued(): Promise<void> {
-    const writes = this.#writes;
-    let index = this.#writeHead;
-    this.#writes = [];
-    this.#writeHead = 0;
+  #failWaiters(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    if (waiters.length === 0) return;
     const error = this.#closedError();
-    while (index < writes.length) {
-      const end = Math.min(writes.length, index + REJECT_SLICE);
-      for (; index < end; index++) writes[index]!.reject(error);
-      if (index < writes.length) await nextMacrotask();
-    }
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   #startFrameDeadline(): FrameDeadline {
@@ -308,15 +365,60 @@ export class StreamMessageTransport implements MessageTransport {
   }
 }
 
-/** The frames of a batch of small sends, in one buffer. */
-function gathered(batch: readonly QueuedWrite[]): Uint8Array {
-  let size = 0;
-  for (const write of batch) size += write.first.length;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const write of batch) {
-    bytes.set(write.first, offset);
-    offset += write.first.length;
+/** The message of a received frame (header + body); the body is a view of the frame. */
+function messageOf(frame: Uint8Array): Message {
+  return { header: readHeader(frame), body: frame.subarray(HEADER_SIZE), fds: [] };
+}
+
+/** Writes `parts` one after another. */
+async function writeInOrder(stream: ByteStream, parts: readonly Uint8Array[]): Promise<void> {
+  for (const part of parts) await stream.write(part);
+}
+
+/**
+ * The parts of a write with runs of small frames joined, into buffers of up
+ * to {@link GATHER_LIMIT} bytes: frames that lie side by side in one slab
+ * become one view of it, others are copied together. Large bodies stay as
+ * they are.
+ */
+function gatherSmall(parts: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  let adjacent = true;
+  const endRun = (): void => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) {
+      const head = run[0]!;
+      if (adjacent) out.push(new Uint8Array(head.buffer, head.byteOffset, runBytes));
+      else {
+        const bytes = new Uint8Array(runBytes);
+        let offset = 0;
+        for (const part of run) {
+          bytes.set(part, offset);
+          offset += part.length;
+        }
+        out.push(bytes);
+      }
+    }
+    run = [];
+    runBytes = 0;
+    adjacent = true;
+  };
+  for (const part of parts) {
+    if (part.length >= SEPARATE_BODY_WRITE) {
+      endRun();
+      out.push(part);
+      continue;
+    }
+    if (runBytes + part.length > GATHER_LIMIT) endRun();
+    if (run.length > 0) {
+      const head = run[0]!;
+      adjacent &&= part.buffer === head.buffer && part.byteOffset === head.byteOffset + runBytes;
+    }
+    run.push(part);
+    runBytes += part.length;
   }
-  return bytes;
+  endRun();
+  return out;
 }

@@ -155,6 +155,15 @@ export interface MessageTransport {
    */
   receive(): Promise<Message | null>;
   /**
+   * Takes the next message if it is already received and whole, without
+   * waiting, so that a reader can take every message of one chunk in one
+   * go. Optional; not called while a `receive` is pending.
+   *
+   * @returns The message, or `undefined` when `receive` has to be called (to wait, or to see the end).
+   * @throws {ProtocolError} on malformed input, as `receive` would.
+   */
+  poll?(): Message | undefined;
+  /**
    * Changes the largest message `receive` accepts from now on (at most
    * `maxMessageSize`): a session keeps it at a few KiB until the peer is
    * authenticated. A longer frame is refused from its length prefix, before

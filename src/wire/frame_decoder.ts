@@ -7,6 +7,7 @@
 
 import { ProtocolError } from "../base/errors.ts";
 import { HEADER_SIZE } from "./message.ts";
+import { ByteSlab } from "../base/byte_slab.ts";
 
 /** Size of the length prefix on byte streams. */
 export const LENGTH_PREFIX_SIZE = 4;
@@ -33,6 +34,8 @@ export function frameTooLarge(what: string, size: number, limit: number, maxMess
 const SMALL_CHUNK = 4 * 1024;
 /** Size of the buffer small chunks are gathered into. */
 const GATHER_SIZE = 16 * 1024;
+/** Size of the slabs small frames are copied into (frames of up to a quarter of it). */
+const FRAME_SLAB_SIZE = 16 * 1024;
 
 /**
  * Incremental frame decoder. Feed it chunks of any size with
@@ -44,11 +47,15 @@ const GATHER_SIZE = 16 * 1024;
  * buffer is allocated only once all its bytes are there. Until then the
  * decoder keeps the received chunks; small chunks that trickle in behind
  * others are gathered into 16 KiB buffers, so a sender writing one byte at
- * a time cannot make it hold one object per byte. Each frame is one new
- * buffer, copied once out of the chunks: it never shares memory with them,
- * so a small frame kept by a handler does not keep a large chunk alive.
- * Pushing and decoding are linear in the bytes received, however they are
- * split.
+ * a time cannot make it hold one object per byte. Each frame is copied once
+ * out of the chunks and never shares memory with them, so a small frame
+ * kept by a handler does not keep a large chunk alive: frames of up to
+ * 4 KiB are copied side by side into 16 KiB slabs (one allocation per many
+ * frames, see `../base/byte_slab.ts`), larger ones into a buffer each. A
+ * kept small frame keeps its slab alive: whoever keeps many frames for long
+ * (a line of waiting requests, a queue of unread updates) copies them out
+ * with `ownBytes`. Pushing and decoding are linear in the bytes received,
+ * however they are split.
  *
  * @example
  * ```ts
@@ -71,6 +78,7 @@ export class FrameDecoder {
   #gather: Uint8Array | null = null;
   #gathered = 0;
   readonly #prefix = new Uint8Array(LENGTH_PREFIX_SIZE);
+  readonly #slab = new ByteSlab(FRAME_SLAB_SIZE);
   /** The current frame's announced length, or -1 until its prefix is read. */
   #length = -1;
 
@@ -133,7 +141,7 @@ export class FrameDecoder {
 
   /**
    * Returns the next complete frame (header + body, without the length
-   * prefix), in a buffer of its own.
+   * prefix), in memory of its own (a slab's view for a small frame).
    *
    * @returns The frame, or `null` if more bytes are needed.
    * @throws {ProtocolError} `ERR_FRAME_TOO_SMALL` or `ERR_FRAME_TOO_LARGE` for a bad length; the decoder is then unusable.
@@ -154,7 +162,7 @@ export class FrameDecoder {
     }
     if (this.#length > this.#limit) throw frameTooLarge("Frame", this.#length, this.#limit, this.#maxMessageSize);
     if (this.#buffered < this.#length) return null;
-    const frame = new Uint8Array(this.#length);
+    const frame = this.#slab.take(this.#length);
     this.#take(frame);
     this.#length = -1;
     return frame;

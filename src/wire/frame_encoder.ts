@@ -17,9 +17,18 @@ import { HEADER_SIZE, type MessageHeader, writeHeader } from "./message.ts";
  */
 export function encodeFrameHead(header: MessageHeader, bodyLength: number): Uint8Array {
   const head = new Uint8Array(LENGTH_PREFIX_SIZE + HEADER_SIZE);
-  new DataView(head.buffer).setUint32(0, HEADER_SIZE + bodyLength, true);
-  writeHeader(header, head, LENGTH_PREFIX_SIZE);
+  writeFrameHead(head, header, bodyLength);
   return head;
+}
+
+/** Writes the length prefix and header at the start of `target`. */
+function writeFrameHead(target: Uint8Array, header: MessageHeader, bodyLength: number): void {
+  const length = HEADER_SIZE + bodyLength;
+  target[0] = length;
+  target[1] = length >>> 8;
+  target[2] = length >>> 16;
+  target[3] = length >>> 24;
+  writeHeader(header, target, LENGTH_PREFIX_SIZE);
 }
 
 /**
@@ -38,7 +47,19 @@ export function encodeFrameHead(header: MessageHeader, bodyLength: number): Uint
  */
 export function encodeFrame(header: MessageHeader, body: Uint8Array): Uint8Array {
   const frame = new Uint8Array(LENGTH_PREFIX_SIZE + HEADER_SIZE + body.length);
-  frame.set(encodeFrameHead(header, body.length));
-  frame.set(body, LENGTH_PREFIX_SIZE + HEADER_SIZE);
+  encodeFrameInto(frame, header, body);
   return frame;
+}
+
+/**
+ * Encodes a whole frame into `target`, which must be exactly its size
+ * (16 bytes more than the body).
+ *
+ * @param target Where the frame goes.
+ * @param header The message header.
+ * @param body The body.
+ */
+export function encodeFrameInto(target: Uint8Array, header: MessageHeader, body: Uint8Array): void {
+  writeFrameHead(target, header, body.length);
+  target.set(body, LENGTH_PREFIX_SIZE + HEADER_SIZE);
 }

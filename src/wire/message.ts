@@ -69,10 +69,17 @@ export const ERROR_TEXT_SERVICE_ID: number = -1;
  * @param offset Where to start writing.
  */
 export function writeHeader(header: MessageHeader, target: Uint8Array, offset = 0): void {
-  const view = new DataView(target.buffer, target.byteOffset + offset, HEADER_SIZE);
-  view.setUint32(0, header.type, true);
-  view.setUint32(4, header.requestId >>> 0, true);
-  view.setInt32(8, header.serviceId | 0, true);
+  writeU32(target, offset, header.type);
+  writeU32(target, offset + 4, header.requestId >>> 0);
+  writeU32(target, offset + 8, header.serviceId | 0);
+}
+
+/** Writes the low 32 bits of `value` at `offset`, little endian (no `DataView` per message). */
+function writeU32(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value;
+  target[offset + 1] = value >>> 8;
+  target[offset + 2] = value >>> 16;
+  target[offset + 3] = value >>> 24;
 }
 
 /**
@@ -90,14 +97,18 @@ export function readHeader(source: Uint8Array, offset = 0): MessageHeader {
       `Message of ${source.length - offset} bytes is shorter than the ${HEADER_SIZE}-byte header`,
     );
   }
-  const view = new DataView(source.buffer, source.byteOffset + offset, HEADER_SIZE);
-  const type = view.getUint32(0, true);
+  const type = readI32(source, offset) >>> 0;
   if (type > MessageType.Stream) {
     throw new ProtocolError("ERR_INVALID_MESSAGE_TYPE", `Unknown message type ${type} (expected 0 to 4)`);
   }
   return {
     type: type as MessageType,
-    requestId: view.getUint32(4, true),
-    serviceId: view.getInt32(8, true),
+    requestId: readI32(source, offset + 4) >>> 0,
+    serviceId: readI32(source, offset + 8),
   };
+}
+
+/** The signed 32-bit little-endian integer at `offset`. */
+function readI32(source: Uint8Array, offset: number): number {
+  return source[offset]! | (source[offset + 1]! << 8) | (source[offset + 2]! << 16) | (source[offset + 3]! << 24);
 }
