@@ -64,6 +64,15 @@ export class AsyncQueue<T> {
   }
 
   /**
+   * Takes the next item if one is queued, without waiting.
+   *
+   * @returns The item, or `undefined` when none is queued (`next` then waits, or reports the end).
+   */
+  take(): T | undefined {
+    return this.#items.length > 0 ? this.#items.shift() : undefined;
+  }
+
+  /**
    * Reads the next item.
    *
    * @returns The next iterator result.

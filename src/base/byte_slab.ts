@@ -5,10 +5,21 @@
  * call that made a few such buffers per message spent microseconds on
  * allocation alone. A slab hands out views of one 64 KiB buffer instead,
  * and starts a new one when it is used up; a view keeps its whole slab
- * alive, so slabs are for bytes that are short-lived or few.
+ * alive, so slabs are for bytes that are short-lived or few. On Bun,
+ * where small buffers are cheap and views are not, a slab hands out fresh
+ * buffers.
  *
  * @module
  */
+
+/**
+ * JavaScriptCore (Bun) allocates small typed arrays in its heap, at 13 ns
+ * for 66 bytes, where a view costs 39 ns: there every buffer is a fresh one.
+ * Told by the user agent string the runtimes give (`Bun/1.4.5`).
+ */
+const FRESH_IS_CHEAPER =
+  (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent?.startsWith("Bun/") ??
+    false;
 
 /** Default size of one slab. */
 const DEFAULT_SLAB_SIZE = 64 * 1024;
@@ -51,7 +62,7 @@ export class ByteSlab {
    * @returns The view (of a shared slab, or of its own buffer when `length` is above a quarter of a slab).
    */
   take(length: number): Uint8Array {
-    if (length > this.#largest) return new Uint8Array(length);
+    if (length > this.#largest || FRESH_IS_CHEAPER) return new Uint8Array(length);
     if (this.#used + length > this.#buffer.length) {
       this.#buffer = new Uint8Array(this.#size);
       this.#used = 0;

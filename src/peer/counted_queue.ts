@@ -61,6 +61,18 @@ export class CountedQueue<T extends { fds: FdHandle[] }> {
     return result.value.item;
   }
 
+  /**
+   * Takes the next item if one is queued, without waiting (it is no longer counted).
+   *
+   * @returns The item, or `undefined` when none is queued.
+   */
+  take(): T | undefined {
+    const counted = this.#queue.take();
+    if (counted === undefined) return undefined;
+    this.#uncount(counted.bytes);
+    return counted.item;
+  }
+
   /** True while a reader waits: the next item pushed is handed over at once, not kept. */
   get hasReader(): boolean {
     return this.#queue.hasReader;

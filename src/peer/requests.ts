@@ -46,6 +46,12 @@ export interface SentRequest {
    */
   nextUpdate(): Promise<Message | null>;
   /**
+   * Takes a responder update that already arrived, without waiting.
+   *
+   * @returns The update, or `undefined` when none is queued (`nextUpdate` then waits, or reports the end).
+   */
+  takeUpdate(): Message | undefined;
+  /**
    * Stops waiting: later updates and the response are dropped (their
    * descriptors closed). The request id stays reserved until the response
    * arrives, so a late response is not a protocol error.
@@ -212,6 +218,10 @@ export class OutgoingRequest implements SentRequest, SentRecord {
 
   nextUpdate(): Promise<Message | null> {
     return this.#updates.next();
+  }
+
+  takeUpdate(): Message | undefined {
+    return this.#updates.take();
   }
 
   abandon(): void {

@@ -16,6 +16,7 @@ import type { Call, CallOptions, RpcCaller } from "./caller.ts";
 import { dispatchRequest } from "./dispatch.ts";
 import { type NotificationListener, type Notifications, type Router, routerOf } from "./router.ts";
 import { OpenCall } from "./open_call.ts";
+import { CallItems, type ItemSource } from "./call_items.ts";
 import { remoteErrorFrom } from "./error_body.ts";
 import { STATUS_ERROR, UPDATE_CANCEL, UPDATE_END_OF_INPUT, UPDATE_ITEM } from "./protocol.ts";
 import type { CallArgs, Handler, InputOf, ItemOf, NotifyArgs, ResultOf, Service } from "./service.ts";
@@ -25,7 +26,7 @@ import { type Received, sendUnwrapped, WithFds } from "./with_fds.ts";
 import { callLimitsOf } from "./call_limits.ts";
 import { type Reconnection, Redialer } from "./reconnect.ts";
 import { SessionTransport } from "../session/session_transport.ts";
-import { encodeCallContext } from "../session/call_context.ts";
+import { encodeWithCallContext } from "../session/call_context.ts";
 import type { SessionInfo } from "../session/options.ts";
 
 export type { Call, CallContext, CallOptions } from "./caller.ts";
@@ -316,11 +317,9 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
       return undefined;
     }
     try {
-      const body = this.#codec.encode(params);
-      return this.#peer.request(
-        this.#router.idOf(method),
-        this.#callContext ? encodeCallContext(body, undefined) : body,
-      );
+      const codec = this.#codec;
+      const body = this.#callContext ? encodeWithCallContext(codec, params, undefined) : codec.encode(params);
+      return this.#peer.request(this.#router.idOf(method), body);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -350,13 +349,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
    * @returns The items.
    */
   stream<M extends keyof Remote & string>(method: M, ...args: CallArgs<Remote[M]>): AsyncIterable<ItemOf<Remote[M]>> {
-    const items = this.streamWithFds(method, ...args);
-    return (async function* () {
-      for await (const item of items) {
-        closeUnclaimed(item.fds);
-        yield item.value;
-      }
-    })();
+    return new CallItems<ItemOf<Remote[M]>>(this.#itemSource(method, args), false);
   }
 
   /**
@@ -370,18 +363,15 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     method: M,
     ...args: CallArgs<Remote[M]>
   ): AsyncIterable<Received<ItemOf<Remote[M]>>> {
-    const start = (): Promise<OpenCall> => this.#start(method, args);
-    const items = (call: OpenCall): AsyncGenerator<Received<unknown>> => this.#items(call);
-    const result = (call: OpenCall, response: Message): Received<unknown> => this.#result(response, call.method);
-    return (async function* () {
-      const call = await start();
-      try {
-        yield* items(call) as AsyncGenerator<Received<ItemOf<Remote[M]>>>;
-        closeUnclaimed(result(call, await call.race(call.request.response)).fds);
-      } finally {
-        call.dispose();
-      }
-    })();
+    return new CallItems<Received<ItemOf<Remote[M]>>>(this.#itemSource(method, args), true);
+  }
+
+  #itemSource(method: string, args: readonly unknown[]): ItemSource {
+    return {
+      start: () => this.#start(method, args),
+      decode: (message, call) => this.#decode(message, call),
+      finish: (response, call) => closeUnclaimed(this.#result(response, call.method).fds),
+    };
   }
 
   /**
@@ -482,8 +472,8 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     const left = msLeft === undefined ? undefined : Math.max(0, msLeft - (Date.now() - started));
     await call.send(
       sendUnwrapped(params, (value, fds) => {
-        const body = this.#codec.encode(value);
-        return peer.sendRequest(this.#router.idOf(method), withContext ? encodeCallContext(body, left) : body, {
+        const body = withContext ? encodeWithCallContext(this.#codec, value, left) : this.#codec.encode(value);
+        return peer.sendRequest(this.#router.idOf(method), body, {
           fds: [...fds, ...extraFds],
         });
       }),

@@ -25,7 +25,7 @@ import {
   UPDATE_ITEM,
 } from "./protocol.ts";
 import type { HandlerContext } from "./service.ts";
-import { type Received, releaseUnsent, sendUnwrapped } from "./with_fds.ts";
+import { type Received, releaseUnsent, sendUnwrapped, WithFds } from "./with_fds.ts";
 import { decodeCallContext } from "../session/call_context.ts";
 import { MAX_TIMEOUT } from "./call_limits.ts";
 
@@ -76,13 +76,31 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   }
 
   const call = new HandlerCall(request, scope, route.name, msLeft);
+  let outcome: unknown;
   try {
-    const outcome = route.target(params, call);
-    const result = isAsyncIterator(outcome)
-      ? await streamItems(request, codec, outcome, call)
-      : isThenable(outcome)
-      ? await outcome
-      : outcome;
+    outcome = route.target(params, call);
+  } catch (error) {
+    outcome = Promise.reject(error);
+  }
+  if (isAsyncIterator(outcome) || isThenable(outcome) || outcome instanceof WithFds) {
+    await answerLater(request, scope, call, outcome);
+    return;
+  }
+  // A plain value, as most handlers return: answered now, with no promise in between.
+  try {
+    if (!request.responded) respondWith(request, scope, codec.encode(outcome));
+  } catch (error) {
+    await respondError(request, scope, errorBodyFrom(error));
+  } finally {
+    call.finish();
+  }
+}
+
+/** Answers with what a handler's promise, async iterator or `withFds` result gives. */
+async function answerLater(request: ReceivedRequest, scope: DispatchScope, call: HandlerCall, outcome: unknown) {
+  const { codec } = scope;
+  try {
+    const result = isAsyncIterator(outcome) ? await streamItems(request, codec, outcome, call) : await outcome;
     if (request.responded) releaseUnsent(result);
     else {await sendUnwrapped(result, (value, fds) =>
         respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds));}
@@ -91,6 +109,13 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   } finally {
     call.finish();
   }
+}
+
+/** Sends a success response; one the transport refuses (too large) becomes an error response instead. */
+function respondWith(request: ReceivedRequest, scope: DispatchScope, body: Uint8Array): void {
+  request.respond(STATUS_OK, body).catch((error: unknown) => {
+    if (error instanceof UsageError && !request.responded) void respondError(request, scope, errorBodyFrom(error));
+  });
 }
 
 /**

@@ -77,11 +77,24 @@ export function withFds<T>(value: T, fds: readonly (number | FdHandle)[], option
  * @param send Encodes and sends the value with its descriptors.
  * @returns What `send` returned.
  */
-export async function sendUnwrapped<R>(
+export function sendUnwrapped<R>(
   item: unknown,
   send: (value: unknown, fds: readonly number[]) => Promise<R>,
 ): Promise<R> {
-  if (!(item instanceof WithFds)) return await send(item, []);
+  if (item instanceof WithFds) return sendWithFds(item, send);
+  try {
+    return send(item, NO_FDS);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+const NO_FDS: readonly number[] = Object.freeze([]);
+
+async function sendWithFds<R>(
+  item: WithFds<unknown>,
+  send: (value: unknown, fds: readonly number[]) => Promise<R>,
+): Promise<R> {
   try {
     return await send(item.value, item.fds);
   } finally {

@@ -10,6 +10,7 @@
 
 import { ProtocolError } from "../base/errors.ts";
 import { ByteSlab } from "../base/byte_slab.ts";
+import type { Codec } from "../wire/codec.ts";
 
 /** Flags byte: nothing follows. */
 export const CALL_CONTEXT_NONE = 0x00;
@@ -36,20 +37,10 @@ const slab = new ByteSlab();
  * ```
  */
 export function encodeCallContext(body: Uint8Array, msLeft: number | undefined): Uint8Array {
-  if (msLeft === undefined) {
-    const out = slab.take(1 + body.length);
-    out[0] = CALL_CONTEXT_NONE;
-    out.set(body, 1);
-    return out;
-  }
-  const out = slab.take(5 + body.length);
-  out[0] = CALL_CONTEXT_DEADLINE;
-  const ms = msLeft > 0 ? Math.min(Math.ceil(msLeft), MAX_MS) : 0;
-  out[1] = ms;
-  out[2] = ms >>> 8;
-  out[3] = ms >>> 16;
-  out[4] = ms >>> 24;
-  out.set(body, 5);
+  const room = msLeft === undefined ? 1 : 5;
+  const out = slab.take(room + body.length);
+  writeFlags(out, msLeft);
+  out.set(body, room);
   return out;
 }
 
@@ -80,4 +71,42 @@ export function decodeCallContext(body: Uint8Array): { msLeft: number | undefine
   }
   const msLeft = new DataView(body.buffer, body.byteOffset + 1, 4).getUint32(0, true);
   return { msLeft, body: body.subarray(5) };
+}
+
+/** A codec that can leave room in front of what it encodes (the default CBOR codec can). */
+interface RoomyCodec extends Codec {
+  encodeWithRoom?(value: unknown, room: number): Uint8Array;
+}
+
+/** Writes the flags byte (and the time left) at the start of `out`. */
+function writeFlags(out: Uint8Array, msLeft: number | undefined): void {
+  if (msLeft === undefined) {
+    out[0] = CALL_CONTEXT_NONE;
+    return;
+  }
+  out[0] = CALL_CONTEXT_DEADLINE;
+  const ms = msLeft > 0 ? Math.min(Math.ceil(msLeft), MAX_MS) : 0;
+  out[1] = ms;
+  out[2] = ms >>> 8;
+  out[3] = ms >>> 16;
+  out[4] = ms >>> 24;
+}
+
+/**
+ * Encodes a request's parameters behind its call context in one buffer:
+ * through the codec's `encodeWithRoom` where it has one (no copy of the
+ * body, which matters for a large one), else by copying the encoding.
+ *
+ * @param codec The connection's codec.
+ * @param value The parameters.
+ * @param msLeft As for {@link encodeCallContext}.
+ * @returns The request body.
+ */
+export function encodeWithCallContext(codec: Codec, value: unknown, msLeft: number | undefined): Uint8Array {
+  const encodeWithRoom = (codec as RoomyCodec).encodeWithRoom;
+  if (encodeWithRoom === undefined) return encodeCallContext(codec.encode(value), msLeft);
+  const room = msLeft === undefined ? 1 : 5;
+  const out = encodeWithRoom.call(codec, value, room);
+  writeFlags(out, msLeft);
+  return out;
 }

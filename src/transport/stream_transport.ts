@@ -12,7 +12,6 @@ import { ByteSlab } from "../base/byte_slab.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader } from "../wire/message.ts";
 import type { ByteStream, ConnectionInfo, MessageTransport } from "./types.ts";
 import { nextMacrotask, TurnBudget } from "../base/turn_budget.ts";
-import { atEndOfTurn, currentTurn } from "../base/end_of_turn.ts";
 
 /** Options for {@link StreamMessageTransport}. */
 export interface StreamTransportOptions {
@@ -44,6 +43,10 @@ const GATHER_LIMIT = 64 * 1024;
  * written) before `send` makes its caller wait until they are written.
  */
 const HIGH_WATER_MARK = 64 * 1024;
+/** Microtask passes a flush waits at least for more frames (see {@link StreamMessageTransport.#scheduleFlush}). */
+const SETTLE_PASSES = 4;
+/** Microtask passes after which a flush writes even while frames keep coming. */
+const MAX_SETTLE_PASSES = 64;
 /** How long `close()` waits for gathered frames to be written before it closes anyway. */
 const CLOSE_FLUSH_MS = 1000;
 /** What a send accepted below the high-water mark returns: one promise for all of them. */
@@ -64,12 +67,11 @@ interface FrameDeadline {
 /**
  * Frames messages onto a byte stream.
  *
- * Writing: a message sent when the transport is idle and wrote nothing yet
- * in this turn of the event loop is written at once, so a lone call costs
- * no wait. Messages sent while a write is under way, or after one in the
- * same turn, are gathered and written together once the turn ended (or the
- * write finished): a server answering 64 pipelined calls makes a system call
- * or two, not 64. `send` resolves at once while the transport holds less
+ * Writing: a message sent when the transport is idle is written at once,
+ * so a lone call costs no wait. Messages sent while a write is under way
+ * are gathered and written together once it finished and the promise
+ * continuations that may send more had their turn: a server answering 64
+ * pipelined calls makes a system call or two, not 64. `send` resolves at once while the transport holds less
  * than {@link HIGH_WATER_MARK} bytes, and otherwise once it drained below
  * it, so a sender that awaits it is held back by the socket's backpressure.
  * Sends are written in call order. `close()` writes what was gathered
@@ -84,8 +86,9 @@ export class StreamMessageTransport implements MessageTransport {
   /** True while a write of the stream is under way. */
   #writing = false;
   #flushScheduled = false;
-  /** The turn of the event loop of the last write started, from {@link currentTurn}. */
-  #lastWriteTurn = -1;
+  /** Microtask passes the scheduled flush made, and how many frames were gathered at the last one. */
+  #settlePasses = 0;
+  #gatheredAtPass = 0;
   /** Bytes gathered or being written. */
   #held = 0;
   /** Sends waiting until fewer than {@link HIGH_WATER_MARK} bytes are held. */
@@ -177,9 +180,7 @@ export class StreamMessageTransport implements MessageTransport {
       first = this.#slab.take(bytes);
       encodeFrameInto(first, message.header, body);
     }
-    const turn = currentTurn();
-    if (!this.#writing && this.#gathered.length === 0 && this.#lastWriteTurn !== turn) {
-      this.#lastWriteTurn = turn;
+    if (!this.#writing && this.#gathered.length === 0) {
       this.#write(separate ? [first, body] : [first], bytes);
     } else {
       this.#gathered.push(first);
@@ -268,21 +269,40 @@ export class StreamMessageTransport implements MessageTransport {
     clearTimeout(timer);
   }
 
+  /**
+   * Writes what is gathered once the senders queued on the promise queue
+   * had their turn: frames sent by promise continuations (the next calls of
+   * callers whose answers arrived together) join the same write. The check
+   * runs as microtasks: it looks again while frames keep coming, and at
+   * least {@link SETTLE_PASSES} times, since a continuation that sends may
+   * sit a few promises behind the answer that woke it.
+   */
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    atEndOfTurn(() => {
-      this.#flushScheduled = false;
-      if (!this.#writing && this.#failure === undefined) this.#flush();
-    });
+    this.#settlePasses = 0;
+    this.#gatheredAtPass = this.#gathered.length;
+    queueMicrotask(this.#settle);
   }
+
+  readonly #settle = (): void => {
+    if (!this.#flushScheduled) return;
+    const grew = this.#gathered.length !== this.#gatheredAtPass;
+    if ((grew || this.#settlePasses < SETTLE_PASSES) && ++this.#settlePasses < MAX_SETTLE_PASSES) {
+      this.#gatheredAtPass = this.#gathered.length;
+      queueMicrotask(this.#settle);
+      return;
+    }
+    this.#flushScheduled = false;
+    if (!this.#writing && this.#failure === undefined) this.#flush();
+  };
 
   /** Writes everything gathered: small frames copied into one buffer per {@link GATHER_LIMIT} bytes. */
   #flush(): void {
     const parts = this.#gathered;
     if (parts.length === 0) return;
     this.#gathered = [];
-    this.#lastWriteTurn = currentTurn();
+    this.#flushScheduled = false;
     let bytes = 0;
     for (const part of parts) bytes += part.length;
     this.#write(parts.length === 1 ? parts : gatherSmall(parts), bytes);

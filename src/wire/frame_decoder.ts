@@ -34,6 +34,8 @@ export function frameTooLarge(what: string, size: number, limit: number, maxMess
 const SMALL_CHUNK = 4 * 1024;
 /** Size of the buffer small chunks are gathered into. */
 const GATHER_SIZE = 16 * 1024;
+/** Copies of at most this many bytes are made byte by byte, without a view of the chunk. */
+const SMALL_COPY = 64;
 /** Size of the slabs small frames are copied into (frames of up to a quarter of it). */
 const FRAME_SLAB_SIZE = 16 * 1024;
 
@@ -196,7 +198,10 @@ export class FrameDecoder {
     while (filled < target.length) {
       const chunk = this.#chunks[this.#head]!;
       const count = Math.min(target.length - filled, chunk.length - this.#offset);
-      target.set(chunk.subarray(this.#offset, this.#offset + count), filled);
+      if (count <= SMALL_COPY) {
+        // A view per copy costs more than the copy itself for the few bytes of a prefix or a small frame.
+        for (let i = 0; i < count; i++) target[filled + i] = chunk[this.#offset + i]!;
+      } else target.set(chunk.subarray(this.#offset, this.#offset + count), filled);
       filled += count;
       this.#offset += count;
       if (this.#offset === chunk.length) {
