@@ -65,7 +65,11 @@ export interface ReceivedRequest {
   readonly requestId: number;
   /** The service id requested. */
   readonly serviceId: number;
-  /** The request body. */
+  /**
+   * The request body. It may be a view of memory shared with other small
+   * messages received (a 16 KiB slab): copy it (`body.slice()`) to keep it
+   * longer than the request, or call `releaseBody()` once it is decoded.
+   */
   readonly body: Uint8Array;
   /** Descriptors that came with the request; the handler owns them. */
   readonly fds: FdHandle[];
@@ -106,6 +110,12 @@ export interface ReceivedRequest {
    */
   nextUpdate(): Promise<Message | null>;
   /**
+   * Lets go of the body (`body` is empty from now on), so that a request
+   * that stays open long (a stream, a long poll) does not keep the memory
+   * its body shares with other messages.
+   */
+  releaseBody(): void;
+  /**
    * Hands the updates to `watcher` as they arrive instead, the ones queued
    * so far first, with no promise per update; `nextUpdate` then resolves
    * `null`. Updates that arrive once the request was answered are dropped
@@ -131,6 +141,7 @@ export interface RequestChannel {
 }
 
 const textEncoder = new TextEncoder();
+const EMPTY_BODY = new Uint8Array(0);
 
 /** What the peer's read loop tells a request it sent: its updates, its response, or that the connection closed. */
 export interface SentRecord {
@@ -262,7 +273,7 @@ export class IncomingRequest implements ReceivedRequest {
   readonly #gate: ReadGate;
   readonly requestId: number;
   readonly serviceId: number;
-  readonly body: Uint8Array;
+  #body: Uint8Array;
   readonly fds: FdHandle[];
   readonly receivedAt: number = Date.now();
   #updates: CountedQueue<Message> | undefined;
@@ -293,12 +304,20 @@ export class IncomingRequest implements ReceivedRequest {
     this.#forget = forget;
     this.requestId = message.header.requestId;
     this.serviceId = message.header.serviceId;
-    this.body = message.body;
+    this.#body = message.body;
     this.fds = message.fds;
   }
 
   get info(): ConnectionInfo {
     return this.#channel.info;
+  }
+
+  get body(): Uint8Array {
+    return this.#body;
+  }
+
+  releaseBody(): void {
+    this.#body = EMPTY_BODY;
   }
 
   get signal(): AbortSignal {

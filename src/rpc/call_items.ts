@@ -100,8 +100,12 @@ export class CallItems<T> implements AsyncIterableIterator<T> {
    * @returns The end.
    */
   return(): Promise<IteratorResult<T, undefined>> {
-    this.#end();
-    return Promise.resolve(DONE);
+    // As with a generator, a return() while a next() is under way takes effect once that one settled.
+    const end = (): IteratorResult<T, undefined> => {
+      this.#end();
+      return DONE;
+    };
+    return this.#waiting === undefined ? Promise.resolve(end()) : this.#waiting.then(end, end);
   }
 
   [Symbol.asyncIterator](): this {
@@ -112,8 +116,13 @@ export class CallItems<T> implements AsyncIterableIterator<T> {
     try {
       const call = this.#call ??= await this.#source.start();
       for (;;) {
-        if (this.#done) return DONE;
+        if (this.#done) {
+          call.dispose();
+          return DONE;
+        }
         const update = await call.race(call.request.nextUpdate());
+        // Ended meanwhile (the request abandoned): its response will never come.
+        if (this.#done) return DONE;
         if (update === null) {
           this.#source.finish(await call.race(call.request.response), call);
           this.#end();

@@ -312,7 +312,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
   #plainCall(method: string, args: readonly unknown[]): Promise<Message> | undefined {
     const params = args[0];
     const options = args[1] as CallOptions | undefined;
-    if (options !== undefined && hasLimitsOrFds(options)) return undefined;
+    if (options !== undefined && !isPlainOptions(options)) return undefined;
     if (params instanceof WithFds || this.#finished || this.#goingAway !== undefined || this.#peer.isClosed) {
       return undefined;
     }
@@ -588,10 +588,16 @@ function closedErrorOf(error: unknown): ConnectionClosedError {
   return new ConnectionClosedError(`The connection closed: ${text}`, { cause: error });
 }
 
-/** Whether a call's options hold anything that can end it early, or descriptors to send. */
-function hasLimitsOrFds(options: CallOptions): boolean {
-  return options.signal !== undefined || options.timeout !== undefined || options.deadline !== undefined ||
-    options.context !== undefined || (options.fds !== undefined && options.fds.length > 0);
+/**
+ * Whether a call's options hold nothing that can end it early and no
+ * descriptors to send; anything else (or options that are not an object)
+ * takes the full path, which checks them.
+ */
+function isPlainOptions(options: CallOptions): boolean {
+  if (typeof options !== "object" || options === null) return false;
+  const { fds } = options;
+  return options.signal === undefined && options.timeout === undefined && options.deadline === undefined &&
+    options.context === undefined && (fds === undefined || (Array.isArray(fds) && fds.length === 0));
 }
 
 function isSessionError(error: unknown, code: string): boolean {

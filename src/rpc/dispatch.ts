@@ -67,6 +67,8 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
     const context = scope.callContext ? decodeCallContext(request.body) : { msLeft: undefined, body: request.body };
     msLeft = context.msLeft;
     params = codec.decode(context.body);
+    // The body may share a slab with other messages; the handler may run long, and needs only the params.
+    request.releaseBody();
   } catch (error) {
     closeUnclaimed(request.fds);
     // A value the codec cannot represent fails this call; bytes that are not the codec's close the connection.
@@ -139,6 +141,8 @@ class HandlerCall implements HandlerContext, RequestWatcher {
   #input: CountedQueue<Received<unknown>> | undefined;
   /** Set once the input ended before the queue was made. */
   #inputEnd: { error: unknown } | undefined;
+  #values: AsyncIterable<unknown> | undefined;
+  #items: AsyncIterable<Received<unknown>> | undefined;
   /** Descriptors of client items, closed after the handler unless taken. */
   readonly #inputFds: FdHandle[] = [];
   readonly #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
@@ -175,11 +179,11 @@ class HandlerCall implements HandlerContext, RequestWatcher {
   }
 
   get input(): AsyncIterable<unknown> {
-    return valuesOf(this.#inputQueue());
+    return this.#values ??= valuesOf(this.#inputQueue());
   }
 
   get inputWithFds(): AsyncIterable<Received<unknown>> {
-    return itemsOf(this.#inputQueue());
+    return this.#items ??= itemsOf(this.#inputQueue());
   }
 
   /** Sends an item to the caller before the result; an own property, so that it may be taken off the context. */

@@ -12,7 +12,10 @@ import type { CallOptions, RpcCaller } from "./caller.ts";
 import type { Received, Unwrapped, WithFds } from "./with_fds.ts";
 
 /**
- * What a handler receives besides its parameters.
+ * What a handler receives besides its parameters. Its `signal`, `info`,
+ * `input` and `inputWithFds` are getters, made when first read (a handler
+ * that does not use them costs nothing for them): hand the context on as it
+ * is (`{ context }`), not as a copy (`{ ...context }` leaves them out).
  *
  * @typeParam Input The type of the items the caller sends (client
  *   streaming). Declaring it types `input` here and `send` on the caller's

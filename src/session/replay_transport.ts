@@ -63,14 +63,19 @@ export class ReplayTransport implements MessageTransport {
   }
 
   /**
-   * Changes the largest message `receive` accepts.
+   * Takes the next message if it is already here (never the replayed one: `receive` hands that out).
    *
-   * @param bytes The limit, header included.
+   * @returns The message, or `undefined` when `receive` has to be called.
    */
   poll(): Message | undefined {
     return this.#first === undefined ? this.#inner.poll?.() : undefined;
   }
 
+  /**
+   * Changes the largest message `receive` accepts.
+   *
+   * @param bytes The limit, header included.
+   */
   setReceiveLimit(bytes: number): void {
     this.#inner.setReceiveLimit(bytes);
   }

@@ -43,6 +43,12 @@ const GATHER_LIMIT = 64 * 1024;
  * written) before `send` makes its caller wait until they are written.
  */
 const HIGH_WATER_MARK = 64 * 1024;
+/**
+ * Where small frames are encoded, for every connection of the process (a
+ * slab per connection would cost an idle one 64 KiB): frames a connection
+ * sends one after another mostly lie side by side, and go out as one view.
+ */
+const frameSlab = new ByteSlab();
 /** Microtask passes a flush waits at least for more frames (see {@link StreamMessageTransport.#scheduleFlush}). */
 const SETTLE_PASSES = 4;
 /** Microtask passes after which a flush writes even while frames keep coming. */
@@ -102,8 +108,6 @@ export class StreamMessageTransport implements MessageTransport {
   #receiveFailure: ProtocolError | undefined;
   #frameDeadline: FrameDeadline | undefined;
   readonly #turns = new TurnBudget();
-  /** Where small frames are encoded: frames sent one after another lie side by side, and go out as one view. */
-  readonly #slab = new ByteSlab();
   /** Largest message (header + body) sent or received. */
   readonly maxMessageSize: number;
   /** Byte streams cannot carry file descriptors. */
@@ -177,7 +181,7 @@ export class StreamMessageTransport implements MessageTransport {
     let first: Uint8Array;
     if (separate) first = encodeFrameHead(message.header, body.length);
     else {
-      first = this.#slab.take(bytes);
+      first = frameSlab.take(bytes);
       encodeFrameInto(first, message.header, body);
     }
     if (!this.#writing && this.#gathered.length === 0) {
@@ -228,6 +232,7 @@ export class StreamMessageTransport implements MessageTransport {
           ? await Promise.race([this.#stream.read(), (this.#frameDeadline ??= this.#startFrameDeadline()).expired])
           : await this.#stream.read();
         if (chunk === null) {
+          if (this.#failure !== undefined && !this.#closed) throw this.#closedError();
           if (this.#decoder.hasPartialFrame && !this.#closed) {
             throw new ConnectionClosedError("The connection closed in the middle of a message");
           }
@@ -340,6 +345,9 @@ export class StreamMessageTransport implements MessageTransport {
     this.#gathered = [];
     this.#held = 0;
     this.#failWaiters();
+    // Sends were accepted that will never go out: the connection is broken both ways, so that the reader
+    // (the peer) ends and fails what it has open instead of waiting for answers to requests never written.
+    this.#stream.close().catch(() => {});
   }
 
   #failWaiters(): void {

@@ -38,6 +38,8 @@ const GATHER_SIZE = 16 * 1024;
 const SMALL_COPY = 64;
 /** Size of the slabs small frames are copied into (frames of up to a quarter of it). */
 const FRAME_SLAB_SIZE = 16 * 1024;
+/** The slabs small received frames are copied into, shared by every connection (one per connection would cost an idle one 16 KiB). */
+const frameSlab = new ByteSlab(FRAME_SLAB_SIZE);
 
 /**
  * Incremental frame decoder. Feed it chunks of any size with
@@ -80,7 +82,6 @@ export class FrameDecoder {
   #gather: Uint8Array | null = null;
   #gathered = 0;
   readonly #prefix = new Uint8Array(LENGTH_PREFIX_SIZE);
-  readonly #slab = new ByteSlab(FRAME_SLAB_SIZE);
   /** The current frame's announced length, or -1 until its prefix is read. */
   #length = -1;
 
@@ -164,7 +165,7 @@ export class FrameDecoder {
     }
     if (this.#length > this.#limit) throw frameTooLarge("Frame", this.#length, this.#limit, this.#maxMessageSize);
     if (this.#buffered < this.#length) return null;
-    const frame = this.#slab.take(this.#length);
+    const frame = frameSlab.take(this.#length);
     this.#take(frame);
     this.#length = -1;
     return frame;
