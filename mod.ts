@@ -29,6 +29,8 @@ import {
   type ConnectFunction,
   type CreateSecretFileFunction,
   type ListenFunction,
+  type ServeStdioFunction,
+  type SpawnFunction,
 } from "./src/api/bind_runtime.ts";
 import { loadRuntimeAdapter } from "./adapters/detect.ts";
 
@@ -41,3 +43,7 @@ export const listen: ListenFunction = api.listen;
 export const connect: ConnectFunction = api.connect;
 /** Creates a new secret file (mode 0600, never overwriting) for `secretFile`. */
 export const createSecretFile: CreateSecretFileFunction = api.createSecretFile;
+/** Starts a child process and connects to it over its stdin and stdout; its type parameter is the child's service type. */
+export const spawn: SpawnFunction = api.spawn;
+/** Serves handlers to the parent process over this process's stdin and stdout (the child's side of `spawn`). */
+export const serveStdio: ServeStdioFunction = api.serveStdio;

@@ -4,8 +4,10 @@
  *
  * ```sh
  * peerlink serve ADDRESS [--secret-file F] [--cert F --key F [--client-ca F]...]   # demo server
+ * peerlink serve stdio                                                      # demo server on stdin/stdout
  * peerlink call ADDRESS METHOD [JSON] [--secret-file F] [--timeout MS] [client TLS options]  # prints JSON
  * peerlink stream ADDRESS METHOD [JSON] [--secret-file F] [client TLS options]   # one JSON line per item
+ * peerlink describe ADDRESS [--json | --table] [--secret-file F] [--timeout MS] [client TLS options]
  * peerlink cert (--out DIR | --cert F --key F) [--host H]... [--ip IP]... [--days N] [--force]
  * peerlink secret FILE                                                      # a new secret file (0600)
  * ```
@@ -27,8 +29,13 @@ import {
   generateCertificate,
   listen,
   PeerlinkError,
+  type RpcConnection,
+  serveStdio,
+  spawn,
   UsageError,
 } from "../mod.ts";
+import { splitCommandLine } from "./command_words.ts";
+import { describeAsText, inReadingOrder } from "./describe_output.ts";
 import { demoService } from "./demo_service.ts";
 import { currentRuntime } from "../adapters/detect.ts";
 
@@ -37,29 +44,51 @@ const USAGE = `Usage:
       serve the demo methods (echo, add, sleep, count, sum, connection, runtime);
       --secret-file serves only clients that know the secret in FILE;
       tls:// needs --cert and --key; --client-ca requires client certificates signed by it
+  peerlink serve stdio
+      serve the demo methods on stdin and stdout, for a parent that spawned this process
+      (peerlink call 'exec:peerlink serve stdio' add '[1, 2]')
   peerlink call ADDRESS METHOD [JSON] [--timeout MS] [OPTIONS]
       call METHOD with JSON params, print the result as JSON
   peerlink stream ADDRESS METHOD [JSON] [OPTIONS]
       call a streaming METHOD, print one JSON line per item
+  peerlink describe ADDRESS [--json | --table] [--timeout MS] [OPTIONS]
+      list the server's methods and notifications: kind, service id, parameter and result
+      schemas, description; a table on a terminal, else JSON (--json and --table choose)
   peerlink secret FILE
       create FILE holding a new random secret, mode 0600 (an existing FILE is never replaced)
 
-OPTIONS (call and stream):
+OPTIONS (call, stream and describe):
   --secret-file FILE         prove knowledge of the secret in FILE (and check the server knows it)
   --fizyr                    plain fizyr-rpc: no peerlink handshake
   peerlink cert (--out DIR | --cert FILE --key FILE) [--host NAME]... [--ip IP]... [--days N] [--force]
       write a self-signed certificate and its key (mode 0600; existing files only with --force),
       print its SHA-256 fingerprint (for --pin); default --host localhost --ip 127.0.0.1 --ip ::1
 
-OPTIONS for tls:// (call and stream), besides those above:
+OPTIONS for tls:// (call, stream and describe), besides those above:
   --pin FINGERPRINT|FILE     accept exactly this certificate (as peerlink cert printed it)
   --ca FILE                  trust this CA instead of the system's (repeatable)
   --server-name NAME         the name the certificate must be valid for (default: the host)
   --client-cert FILE --client-key FILE   present a client certificate
 
 ADDRESS is unix:/path/to.sock, unix:@name, seqpacket:/path, seqpacket:@name,
-tcp://HOST:PORT or tls://HOST:PORT (port 0 when serving: any free port).
+tcp://HOST:PORT or tls://HOST:PORT (port 0 when serving: any free port); for call
+and stream also exec:COMMAND, which starts COMMAND and calls it over its stdin and
+stdout (its stderr is this one's; it is ended after the call). COMMAND is split into
+words like a shell's simple words ('...' and "..." quote, \\ escapes), but no shell
+runs: no variables, globs, pipes or redirections.
 Put -- before JSON params that start with a dash.`;
+
+/** The options of the commands that connect to a server: `call`, `stream` and `describe`. */
+const CLIENT_OPTIONS = {
+  "secret-file": { type: "string" },
+  timeout: { type: "string" },
+  fizyr: { type: "boolean" },
+  pin: { type: "string" },
+  ca: { type: "string", multiple: true },
+  "server-name": { type: "string" },
+  "client-cert": { type: "string" },
+  "client-key": { type: "string" },
+} as const;
 
 /** The options each command takes (node:util parseArgs spelling). */
 const COMMAND_OPTIONS = {
@@ -69,16 +98,8 @@ const COMMAND_OPTIONS = {
     key: { type: "string" },
     "client-ca": { type: "string", multiple: true },
   },
-  call: {
-    "secret-file": { type: "string" },
-    timeout: { type: "string" },
-    fizyr: { type: "boolean" },
-    pin: { type: "string" },
-    ca: { type: "string", multiple: true },
-    "server-name": { type: "string" },
-    "client-cert": { type: "string" },
-    "client-key": { type: "string" },
-  },
+  call: CLIENT_OPTIONS,
+  describe: { ...CLIENT_OPTIONS, json: { type: "boolean" }, table: { type: "boolean" } },
   cert: {
     out: { type: "string" },
     cert: { type: "string" },
@@ -183,16 +204,57 @@ interface CallSettings {
   fizyr: boolean;
 }
 
-async function call(address: string, method: string, params: unknown, settings: CallSettings): Promise<void> {
+/** The settings of `call`, `stream` and `describe`, from their command-line options. */
+function callSettings(
+  values: Parameters<typeof clientTls>[0] & { "secret-file"?: string; timeout?: string; fizyr?: boolean },
+  streaming: boolean,
+): CallSettings {
+  return {
+    streaming,
+    tls: clientTls(values),
+    secretFile: values["secret-file"],
+    timeout: timeoutOf(values.timeout),
+    fizyr: values.fizyr === true,
+  };
+}
+
+/** Serves the demo service on stdin and stdout until stdin ends. */
+async function serveOnStdio(): Promise<void> {
+  const server = await serveStdio({
+    handlers: demoService(currentRuntime()),
+    onError: (error) => process.stderr.write(`peerlink: serving stdio failed: ${(error as Error).message}\n`),
+  });
+  await server.closed;
+}
+
+/** Starts the command of an `exec:` address and connects to it. */
+function spawnFrom(address: string, settings: CallSettings): Promise<RpcConnection> {
+  if (settings.tls !== undefined || settings.secretFile !== undefined) {
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      "--secret-file and the TLS options do not apply to exec: (the pipes to the child reach nobody else)",
+    );
+  }
+  const [command, ...args] = splitCommandLine(address.slice("exec:".length));
+  return spawn(command!, args, settings.fizyr ? { protocol: "fizyr" } : {});
+}
+
+/** Connects to `address` (or starts the command of an `exec:` address) for one command. */
+async function openClient(address: string, settings: CallSettings): Promise<RpcConnection> {
   warnIfExposed(address, "call");
-  const { tls, secretFile, timeout } = settings;
-  const client = await connect(address, {
+  const { tls, secretFile } = settings;
+  return address.startsWith("exec:") ? await spawnFrom(address, settings) : await connect(address, {
     ...(tls === undefined ? {} : { tls }),
     ...(secretFile === undefined ? {} : { secretFile }),
     ...(settings.fizyr ? { protocol: "fizyr" as const } : {}),
     // A one-shot command needs no keepalive timer.
     keepalive: false,
   });
+}
+
+async function call(address: string, method: string, params: unknown, settings: CallSettings): Promise<void> {
+  const client = await openClient(address, settings);
+  const { timeout } = settings;
   const options = timeout === undefined ? {} : { timeout };
   try {
     if (settings.streaming) {
@@ -200,6 +262,18 @@ async function call(address: string, method: string, params: unknown, settings: 
     } else {
       process.stdout.write(`${toJson(await client.call(method, params, options))}\n`);
     }
+  } finally {
+    await client.close();
+  }
+}
+
+/** Prints what the server at `address` serves: a table for a person, JSON for a program. */
+async function describeServer(address: string, settings: CallSettings, format: "json" | "table"): Promise<void> {
+  const client = await openClient(address, settings);
+  try {
+    const description = await client.describe(settings.timeout === undefined ? {} : { timeout: settings.timeout });
+    const text = format === "table" ? describeAsText(address, description) : `${toJson(inReadingOrder(description))}\n`;
+    process.stdout.write(text);
   } finally {
     await client.close();
   }
@@ -298,17 +372,20 @@ async function run(command: string | undefined, args: string[]): Promise<boolean
   if (command === "serve") {
     const { values, positionals: [address, ...extra] } = parse(args, COMMAND_OPTIONS.serve);
     if (address === undefined || extra.length > 0) return false;
-    await serve(address, values);
+    if (address === "stdio" || address === "stdio:") await serveOnStdio();
+    else await serve(address, values);
   } else if (command === "call" || command === "stream") {
     const { values, positionals: [address, method, params, ...extra] } = parse(args, COMMAND_OPTIONS.call);
     if (address === undefined || method === undefined || extra.length > 0) return false;
-    await call(address, method, parseParams(params), {
-      streaming: command === "stream",
-      tls: clientTls(values),
-      secretFile: values["secret-file"],
-      timeout: timeoutOf(values.timeout),
-      fizyr: values.fizyr === true,
-    });
+    await call(address, method, parseParams(params), callSettings(values, command === "stream"));
+  } else if (command === "describe") {
+    const { values, positionals: [address, ...extra] } = parse(args, COMMAND_OPTIONS.describe);
+    if (address === undefined || extra.length > 0) return false;
+    if (values.json && values.table) {
+      throw new UsageError("ERR_INVALID_ARGUMENT", "Expected --json or --table, found both");
+    }
+    const format = values.json ? "json" : values.table || process.stdout.isTTY ? "table" : "json";
+    await describeServer(address, callSettings(values, false), format);
   } else if (command === "cert") {
     const { values, positionals } = parse(args, COMMAND_OPTIONS.cert);
     if (positionals.length > 0) return false;

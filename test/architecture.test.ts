@@ -19,7 +19,7 @@ import { repoRoot } from "./_helpers.ts";
 /** The layers of the core, lowest first. A file may import its own layer and those below. */
 const LAYERS = ["base", "wire", "transport", "peer", "session", "rpc", "api"] as const;
 /** npm packages the core may import. */
-const CORE_PACKAGES = new Set(["cborg", "@peculiar/x509", "reflect-metadata"]);
+const CORE_PACKAGES = new Set(["cborg", "@peculiar/x509", "reflect-metadata", "@standard-schema/spec"]);
 /** Identifiers that belong to one runtime; the core must not name them. */
 const RUNTIME_GLOBALS = new Set(["Deno", "Bun", "process", "require", "__dirname", "__filename", "Buffer"]);
 

@@ -159,3 +159,118 @@ describe("peerlink secret and --secret-file", () => {
     });
   }
 });
+
+describe("peerlink call and stream with exec: addresses", () => {
+  /** A command line that the exec: splitter turns back into these words. */
+  const quoted = ([command, args]: [string, string[]]): string =>
+    [command, ...args].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
+
+  // Each suite runs the CLI, and the child it spawns, in its own runtime.
+  for (const runtime of [runtimeName]) {
+    it(`spawns 'peerlink serve stdio' and calls it, with spawn errors on stderr (${runtime})`, async () => {
+      const cli = (...args: string[]) => run(scriptCommand(runtime, "cli/main.ts", args));
+      const child = `exec:${quoted(scriptCommand(runtime, "cli/main.ts", ["serve", "stdio"]))}`;
+      const [added, streamed, named, missing, unquoted, withSecret] = await Promise.all([
+        cli("call", child, "add", "[1, 2]"),
+        cli("stream", child, "count", "3"),
+        cli("call", child, "runtime"),
+        cli("call", "exec:peerlink-no-such-command --flag", "add", "[1]"),
+        cli("call", "exec:sh -c 'echo", "add", "[1]"),
+        cli("call", child, "add", "[1]", "--secret-file", join(dir.path, "none")),
+      ]);
+      assert.deepEqual([added.code, added.stdout], [0, "3\n"], added.stderr);
+      assert.deepEqual([streamed.code, streamed.stdout], [0, "1\n2\n3\n"], streamed.stderr);
+      assert.deepEqual([named.code, named.stdout], [0, `"${runtime}"\n`], named.stderr);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /Cannot start "peerlink-no-such-command": no such command.*\[ERR_SPAWN_FAILED\]/);
+      assert.equal(unquoted.code, 1);
+      assert.match(unquoted.stderr, /a single quote is not closed.*\[ERR_INVALID_ARGUMENT\]/);
+      assert.equal(withSecret.code, 1);
+      assert.match(withSecret.stderr, /do not apply to exec:.*\[ERR_INVALID_ARGUMENT\]/);
+    });
+  }
+
+  it("lists every command in --help", async () => {
+    const help = await run(scriptCommand(runtimeName, "cli/main.ts", ["--help"]));
+    assert.equal(help.code, 0);
+    const commands = [
+      "serve ADDRESS",
+      "serve stdio",
+      "call ADDRESS",
+      "stream ADDRESS",
+      "describe ADDRESS",
+      "secret FILE",
+    ];
+    for (const command of [...commands, "cert"]) {
+      assert.ok(help.stdout.includes(`peerlink ${command}`), `--help names "peerlink ${command}"`);
+    }
+    assert.match(help.stdout, /exec:COMMAND/);
+  });
+});
+
+describe("peerlink describe", () => {
+  // Each suite runs the CLI in its own runtime (the compiled one in each Node version).
+  for (const runtime of [runtimeName]) {
+    it(`prints the demo service as JSON when piped, as a table with --table (${runtime})`, async () => {
+      const cli = (...args: string[]) => run(scriptCommand(runtime, "cli/main.ts", args));
+      const hidden = `unix:${join(dir.path, `hidden-${runtime}.sock`)}`;
+      const closed = await listen(hidden, { handlers: demoService(runtime), describe: false });
+      try {
+        const [command, args] = scriptCommand(runtime, "cli/main.ts", ["serve", "stdio"]);
+        const child = `exec:${[command, ...args].map((word) => `'${word}'`).join(" ")}`;
+        const [piped, table, both, off, spawned] = await Promise.all([
+          cli("describe", address, "--timeout", "5000"),
+          cli("describe", address, "--table"),
+          cli("describe", address, "--json", "--table"),
+          cli("describe", hidden),
+          cli("describe", child, "--json"),
+        ]);
+        assert.equal(piped.code, 0, piped.stderr);
+        assert.equal(piped.stdout.split("\n").length, 2, "one line of JSON");
+        const described = JSON.parse(piped.stdout);
+        assert.deepEqual(Object.keys(described), ["version", "capabilities", "methods", "notifications"]);
+        const count = described.methods.find((entry: { name: string }) => entry.name === "count");
+        assert.deepEqual(count, {
+          name: "count",
+          serviceId: 967958004,
+          kind: "server-stream",
+          description: "Streams 1..n, then returns n",
+          params: { type: "integer" },
+          items: { type: "integer" },
+          result: { type: "integer" },
+        });
+        assert.deepEqual(
+          described.methods.map((entry: { name: string; kind: string }) => `${entry.name} ${entry.kind}`),
+          [
+            "add unary",
+            "connection unary",
+            "count server-stream",
+            "echo unary",
+            "runtime unary",
+            "sleep unary",
+            "sum client-stream",
+          ],
+        );
+
+        assert.equal(table.code, 0, table.stderr);
+        const lines = table.stdout.split("\n");
+        assert.equal(lines[0], `${address}: peerlink protocol 1, capabilities: call-context, keepalive, goaway`);
+        assert.match(lines[2]!, /^METHOD +KIND +SERVICE ID +PARAMS +ITEMS +RESULT +DESCRIPTION$/);
+        assert.ok(
+          lines.some((line) => /^add +unary +993596020 +number\[\] +- +number +Adds a list of numbers$/.test(line)),
+          table.stdout,
+        );
+        assert.ok(lines.includes("NOTIFICATION: none"), table.stdout);
+
+        assert.equal(both.code, 1);
+        assert.match(both.stderr, /Expected --json or --table, found both \[ERR_INVALID_ARGUMENT\]/);
+        assert.equal(off.code, 1);
+        assert.match(off.stderr, /does not answer describe requests.*\[ERR_METHOD_NOT_FOUND\]/);
+        assert.equal(spawned.code, 0, spawned.stderr);
+        assert.deepEqual(JSON.parse(spawned.stdout), described, "a child on stdio describes the same service");
+      } finally {
+        await closed.close();
+      }
+    });
+  }
+});

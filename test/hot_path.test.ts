@@ -11,8 +11,9 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { connect, ConnectionClosedError, type HandlerContext, listen } from "../mod.ts";
 import { Peer } from "../src/peer/peer.ts";
+import { type Message, MessageType } from "../src/wire/message.ts";
 import { StreamMessageTransport } from "../src/transport/stream_transport.ts";
-import type { ByteStream } from "../src/transport/types.ts";
+import type { ByteStream, MessageTransport } from "../src/transport/types.ts";
 import { delay, tempDir, waitFor } from "./_helpers.ts";
 
 const dir = tempDir();
@@ -58,6 +59,31 @@ describe("the cheap paths of a call", () => {
     assert.equal(stream.closed, true);
     assert.equal(peer.openSent, 0);
     await peer.closed;
+  });
+
+  it("hands a Peer no message before its constructor returned, even one already received", async () => {
+    const waiting: Message[] = [{
+      header: { type: MessageType.Request, requestId: 1, serviceId: 5 },
+      body: new Uint8Array(0),
+      fds: [],
+    }];
+    const transport: MessageTransport = {
+      info: { transport: "unix" } as MessageTransport["info"],
+      maxMessageSize: 1024,
+      maxFds: 0,
+      poll: () => waiting.shift(),
+      receive: () => new Promise<never>(() => {}),
+      send: () => Promise.resolve(),
+      setReceiveLimit: () => {},
+      close: () => Promise.resolve(),
+    };
+    const seen: number[] = [];
+    // The callback names the peer: it must not run while `peer` is still being made.
+    const peer: Peer = new Peer(transport, { onRequest: () => void seen.push(peer.openReceived) });
+    await waitFor(() => seen.length === 1, "the request");
+    assert.deepEqual(seen, [1]);
+    assert.equal(peer.isClosed, false);
+    await peer.close();
   });
 
   it("cancels a stream left while its first next() is still starting the call, as a generator would", async () => {
@@ -109,6 +135,21 @@ describe("the cheap paths of a call", () => {
     assert.deepEqual(await first, { done: false, value: 1 });
     assert.deepEqual(await returned, { done: true, value: undefined });
     assert.deepEqual(await items.next(), { done: true, value: undefined });
+    await client.close();
+    await server.close();
+  });
+
+  it("echoes 1 MiB byte strings intact, plain and with a deadline, with the decoded bytes not shared with other values", async () => {
+    const server = await listen(address(), { handlers: { echo: (value: unknown) => value } });
+    const client = await connect(server.address);
+    const big = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
+    const [plain, timed] = await Promise.all([
+      client.call("echo", big) as Promise<Uint8Array>,
+      client.call("echo", { big, tag: "x" }, { timeout: 10_000 }) as Promise<{ big: Uint8Array; tag: string }>,
+    ]);
+    assert.deepEqual(plain, big);
+    assert.deepEqual(timed, { big, tag: "x" });
+    assert.notEqual(plain.buffer, timed.big.buffer);
     await client.close();
     await server.close();
   });

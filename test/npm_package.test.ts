@@ -288,7 +288,12 @@ describe("npm package", { skip: skipReason ?? false }, () => {
   }, async () => {
     const { manifest, bare } = await installed();
     assert.deepEqual(manifest.engines, { node: ">=22" });
-    assert.deepEqual(Object.keys(manifest.dependencies).sort(), ["@peculiar/x509", "cborg", "reflect-metadata"]);
+    assert.deepEqual(Object.keys(manifest.dependencies).sort(), [
+      "@peculiar/x509",
+      "@standard-schema/spec",
+      "cborg",
+      "reflect-metadata",
+    ]);
     for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies })) {
       assert.match(range, /^\^\d+\.\d+\.\d+$/, `${name} should have a caret range, not ${range}`);
     }

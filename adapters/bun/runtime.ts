@@ -20,6 +20,7 @@ import { bunStreamListener } from "./stream_listener.ts";
 import { connectBunStream } from "./stream_socket.ts";
 import { listenBunTcp } from "./tcp_listener.ts";
 import { connectBunTcp } from "./tcp_socket.ts";
+import { bunStdio, spawnBunChild } from "./child_process.ts";
 
 /**
  * Reads a UTF-8 text file with `Bun.file`.
@@ -52,4 +53,6 @@ export const bunRuntime: RuntimeAdapter = {
   processIds: () => ({ pid: process.pid, uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 }),
   createFile: createNodeFile,
   fileStatus: nodeFileStatus,
+  spawnChild: spawnBunChild,
+  stdio: bunStdio,
 };

@@ -23,6 +23,7 @@ import { createDenoFile, denoFileStatus, readDenoTextFile } from "./files.ts";
 import { connectDenoUnix, denoNativeUnixListener } from "./native_unix.ts";
 import { denoProcessIds } from "./process_ids.ts";
 import { setUpSignalsEarly } from "./signal_setup.ts";
+import { denoStdio, spawnDenoChild } from "./child_process.ts";
 import { denoSocketFiles } from "./socket_files.ts";
 import { connectDenoTcp } from "./tcp_connect.ts";
 import { listenDenoTcp } from "./tcp_listener.ts";
@@ -54,4 +55,6 @@ export const denoRuntime: RuntimeAdapter = {
   processIds: denoProcessIds,
   createFile: createDenoFile,
   fileStatus: denoFileStatus,
+  spawnChild: spawnDenoChild,
+  stdio: denoStdio,
 };

@@ -15,6 +15,7 @@ import { lazySeqpacket } from "../lazy_seqpacket.ts";
 import { createNodeFile, nodeFileStatus, nodeSocketFiles, readNodeTextFile } from "../node_fs.ts";
 import { connectNodeTcp, connectNodeUnix, listenNodeTcp, nodeUnixListener } from "../node_net/mod.ts";
 import { nodeCredentialsUnavailable, nodeStreamCredentials } from "./credentials.ts";
+import { nodeStdio, spawnNodeChild } from "./child_process.ts";
 
 const unixListener = nodeUnixListener(nodeSocketFiles, nodeStreamCredentials);
 
@@ -31,4 +32,6 @@ export const nodeRuntime: RuntimeAdapter = {
   processIds: () => ({ pid: process.pid, uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 }),
   createFile: createNodeFile,
   fileStatus: nodeFileStatus,
+  spawnChild: spawnNodeChild,
+  stdio: nodeStdio,
 };

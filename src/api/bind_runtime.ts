@@ -18,11 +18,12 @@ import type { ConnectionInfo, Listener, MessageTransport } from "../transport/ty
 import { tcpConnectSettings, tcpListenSettings } from "./tcp_settings.ts";
 import { checkAddressOptions, checkEntryOptions } from "./validate_options.ts";
 import { clientSessionSettings, serverSessionSettings } from "./session_settings.ts";
-import { clientHandshake } from "../session/client_handshake.ts";
-import { SessionTransport } from "../session/session_transport.ts";
 import { generateSecretText } from "../session/secret.ts";
 import { UsageError } from "../base/errors.ts";
 import type { Address } from "../transport/address.ts";
+import type { ServeStdioFunction, SpawnFunction } from "./child_options.ts";
+import { bindChild } from "./bind_child.ts";
+import { startSession, streamOptions } from "./stream_session.ts";
 import type {
   ConnectFunction,
   ConnectTransportFunction,
@@ -33,6 +34,13 @@ import type {
   TransportPairFunction,
 } from "./entry_options.ts";
 
+export type {
+  PipeFramingOptions,
+  ServeStdioFunction,
+  ServeStdioOptions,
+  SpawnFunction,
+  SpawnOptions,
+} from "./child_options.ts";
 export type {
   ClientTlsOptions,
   ConnectFunction,
@@ -64,6 +72,10 @@ export interface BoundApi {
   transportPair: TransportPairFunction;
   /** Creates a new secret file. */
   createSecretFile: CreateSecretFileFunction;
+  /** Starts a child process and connects to it over its stdin and stdout. */
+  spawn: SpawnFunction;
+  /** Serves the parent process over this process's stdin and stdout. */
+  serveStdio: ServeStdioFunction;
 }
 
 /**
@@ -146,35 +158,8 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     const options = checkEntryOptions("connect", given);
     const session = await clientSessionSettings(await loadRuntime(), options);
     /** Opens the transport and runs both handshakes; a failure leaves no socket open. */
-    const dial = async (signal?: AbortSignal): Promise<MessageTransport> => {
-      const transport = await openTransport("connect", address, options);
-      // Closing the connection ends a handshake that is under way (a reconnect stopped by close()).
-      const abandon = (): void => void transport.close().catch(() => {});
-      signal?.addEventListener("abort", abandon, { once: true });
-      let served: MessageTransport = transport;
-      try {
-        if (session !== undefined) {
-          const agreed = await clientHandshake(transport, {
-            ...session,
-            maxMessageSize: transport.maxMessageSize,
-            address,
-          });
-          served = new SessionTransport(transport, agreed, {
-            keepaliveInterval: agreed.keepaliveInterval,
-            keepalive: session.keepalive,
-          });
-        }
-        await options.handshake?.(served);
-        signal?.throwIfAborted();
-        return served;
-      } catch (error) {
-        // `served` is the session once there is one: closing it also stops its keepalive timer.
-        await served.close().catch(() => {});
-        throw error;
-      } finally {
-        signal?.removeEventListener("abort", abandon);
-      }
-    };
+    const dial = async (signal?: AbortSignal): Promise<MessageTransport> =>
+      startSession(await openTransport("connect", address, options), address, session, options.handshake, signal);
     const transport = await dial(undefined);
     const { reconnect, ...rest } = options;
     try {
@@ -202,14 +187,15 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     await (await loadRuntime()).createFile(path, generateSecretText(), 0o600);
   };
 
-  return { listen, connect, listenTransport, connectTransport, transportPair, createSecretFile };
-}
-
-function streamOptions(options: TransportOptions): { maxMessageSize?: number; frameTimeout?: number } {
-  const result: { maxMessageSize?: number; frameTimeout?: number } = {};
-  if (options.maxMessageSize !== undefined) result.maxMessageSize = options.maxMessageSize;
-  if (options.frameTimeout !== undefined) result.frameTimeout = options.frameTimeout;
-  return result;
+  return {
+    listen,
+    connect,
+    listenTransport,
+    connectTransport,
+    transportPair,
+    createSecretFile,
+    ...bindChild(loadRuntime),
+  };
 }
 
 function seqpacketOptions(options: SeqpacketListenOptions): SeqpacketListenOptions {

@@ -107,7 +107,15 @@ export interface ListenTransportOptions extends FramingOptions, SeqpacketListenO
 
 /** Options of `listen`. */
 export interface ListenOptions<S extends Service = Service>
-  extends ListenTransportOptions, RpcServerOptions<S>, ServerSessionOptions {}
+  extends ListenTransportOptions, RpcServerOptions<S>, ServerSessionOptions {
+  /**
+   * Answer `describe` requests (`peerlink describe`, `connection.describe()`)
+   * with the methods and notifications served, their kinds, descriptions and
+   * schemas. Default true; false answers them `ERR_METHOD_NOT_FOUND`, like
+   * any unknown method.
+   */
+  describe?: boolean;
+}
 
 /** Options of `connect`. */
 export interface ConnectOptions

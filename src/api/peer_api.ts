@@ -21,6 +21,7 @@ export {
 export { methodId } from "../wire/method_id.ts";
 export { cborCodec, type Codec } from "../wire/codec.ts";
 export * from "../rpc/protocol.ts";
+export { DESCRIBE_SERVICE_ID } from "../session/session_protocol.ts";
 export type {
   ConnectionInfo,
   InetEndpoint,

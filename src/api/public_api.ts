@@ -16,8 +16,15 @@ export type {
   CreateSecretFileFunction,
   ListenFunction,
   ListenOptions,
+  PipeFramingOptions,
   ServerTlsOptions,
+  ServeStdioFunction,
+  ServeStdioOptions,
+  SpawnFunction,
+  SpawnOptions,
 } from "./bind_runtime.ts";
+export type { ChildConnection, ChildHandle } from "./child_connection.ts";
+export type { StdioServer } from "./serve_stdio.ts";
 export type { Call, CallContext, CallOptions, RpcConnection } from "../rpc/connection.ts";
 export type { ReconnectOptions } from "../rpc/reconnect.ts";
 export type {
@@ -33,6 +40,21 @@ export type { NotificationContext, NotificationListener, Router } from "../rpc/r
 export type { Notifications } from "../rpc/router.ts";
 export type { Handler, HandlerContext, ItemOf, MethodName, ParamsOf, ResultOf, Service } from "../rpc/service.ts";
 export type { CallArgs, InputOf, NotifyArgs } from "../rpc/service.ts";
+export {
+  type DeclaredListener,
+  type DeclaredMethod,
+  type DeclaredNotification,
+  type DeclaredParams,
+  type DeclaredReturn,
+  method,
+  type MethodHandler,
+  type MethodSpec,
+  notification,
+  type NotificationSpec,
+} from "../rpc/method.ts";
+export type { DeclaredJsonSchemas, JsonSchema, MethodKind } from "../rpc/declaration.ts";
+export type { MethodDescription, NotificationDescription, ServiceDescription } from "../rpc/describe.ts";
+export type { ParamsIssue } from "../rpc/validation.ts";
 export { type Received, type WithFds, withFds, type WithFdsOptions } from "../rpc/with_fds.ts";
 export type { FdHandle } from "../base/fd_handle.ts";
 export type {
@@ -49,6 +71,8 @@ export type { FlowOptions } from "../peer/read_gate.ts";
 export type { Codec } from "../wire/codec.ts";
 export {
   CancelledError,
+  type ChildExit,
+  ChildExitedError,
   ConnectionClosedError,
   DataError,
   type DataErrorCode,

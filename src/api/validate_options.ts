@@ -24,6 +24,7 @@
  * | `handlers`, `notifications` | object whose values are functions | RPC |
  * | `serviceIds` | object whose values are integers, −2^31 to 2^31 − 1 | RPC |
  * | `codec` | object with `encode` and `decode` functions | RPC |
+ * | `describe` | boolean | RPC |
  * | `accept`, `handshake`, `onError`, `onConnection`, `onClose` | function | RPC |
  * | `frameTimeout` | integer, 1 to 2^31 − 1 (milliseconds) | `unix:`, `tcp://`, `tls://` |
  * | `secret` | string or Uint8Array (at least 16 bytes, checked when resolved) | `listen`, `connect` |
@@ -35,6 +36,16 @@
  * | `maxConnections`, `idleTimeout` | integer, 1 to 2^31 − 1 | `listen` |
  * | `allow` | `{ uid?, gid? }`: an id (0 to 2^32 − 1), an array of ids, or `"self"` | `listen` on `unix:`, `seqpacket:` |
  * | `reconnect` | boolean or `{ initialDelay?, maxDelay?, attempts?, whileDisconnected?, onDisconnect?, onReconnect? }` | `connect` |
+ * | `env` | object whose values are strings | `spawn` |
+ * | `cwd` | non-empty string | `spawn` |
+ * | `stderr` | `"inherit"`, `"pipe"` or `"ignore"` | `spawn` |
+ * | `killGrace` | integer, 0 to 2^31 − 1 (milliseconds) | `spawn` |
+ * | `redirectConsole` | boolean | `serveStdio` |
+ *
+ * `spawn` and `serveStdio` take the framing options of a stream
+ * (`maxMessageSize`, `frameTimeout`), the RPC options, `handshakeTimeout`,
+ * `keepalive` and `protocol` (`spawn`: `"peerlink"` or `"fizyr"`;
+ * `serveStdio`: also `"auto"`), and no secret: the pipes reach nobody else.
  *
  * `secret` and `secretFile` exclude each other, and neither (nor `allow`)
  * goes with `protocol: "fizyr"`, which has no handshake.
@@ -73,7 +84,14 @@ import { HEADER_SIZE } from "../wire/message.ts";
 const MIN_SESSION_MESSAGE_SIZE = 1024;
 
 /** The entry points whose options are checked here. */
-export type EntryPoint = "listen" | "connect" | "listenTransport" | "connectTransport" | "transportPair";
+export type EntryPoint =
+  | "listen"
+  | "connect"
+  | "listenTransport"
+  | "connectTransport"
+  | "transportPair"
+  | "spawn"
+  | "serveStdio";
 
 /** The kernel's limit on descriptors in one message (SCM_MAX_FD). */
 const MAX_FDS = 253;
@@ -260,6 +278,19 @@ const RPC: OptionRules = {
   serviceIds: recordOf(integerFrom(-0x80000000, 0x7fffffff)),
   codec: objectWith({ encode: aFunction, decode: aFunction }),
   handshake: aFunction,
+  describe: aBoolean,
+};
+
+const aString: OptionRule = (value, path) =>
+  typeof value === "string" ? undefined : { path, expected: "a string", found: value };
+
+/** What a pipe to or from a child process takes: stream framing, RPC, the session without a secret. */
+const PIPE: OptionRules = {
+  maxMessageSize: TRANSPORT.maxMessageSize!,
+  frameTimeout: TRANSPORT.frameTimeout!,
+  ...RPC,
+  handshakeTimeout: SESSION.handshakeTimeout!,
+  keepalive: KEEPALIVE,
 };
 
 const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
@@ -287,6 +318,21 @@ const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
   listenTransport: LISTENER,
   connectTransport: CONNECTOR,
   transportPair: SEQPACKET,
+  spawn: {
+    ...PIPE,
+    protocol: oneOf("peerlink", "fizyr"),
+    onClose: aFunction,
+    env: recordOf(aString),
+    cwd: aNonEmptyString,
+    stderr: oneOf("inherit", "pipe", "ignore"),
+    killGrace: integerFrom(0, MAX_MS),
+  },
+  serveStdio: {
+    ...PIPE,
+    protocol: oneOf("auto", "peerlink", "fizyr"),
+    onError: aFunction,
+    redirectConsole: aBoolean,
+  },
 };
 
 /**
@@ -318,6 +364,9 @@ export function checkEntryOptions<T extends object>(entry: EntryPoint, options: 
   return checked;
 }
 
+/** The entry points that start a peerlink session (unless `protocol: "fizyr"`). */
+const SESSION_ENTRIES: ReadonlySet<EntryPoint> = new Set<EntryPoint>(["listen", "connect", "spawn", "serveStdio"]);
+
 /** The session options that exclude each other: `secret` and `secretFile`; either with `protocol: "fizyr"`. */
 function checkSessionOptions(entry: EntryPoint, options: Record<string, unknown>): void {
   const refuse = (message: string): never => {
@@ -330,7 +379,7 @@ function checkSessionOptions(entry: EntryPoint, options: Record<string, unknown>
     (options.maxMessageSize as number | undefined) ?? Infinity,
     (options.maxPacketSize as number | undefined) ?? Infinity,
   );
-  if ((entry === "listen" || entry === "connect") && options.protocol !== "fizyr" && limit < MIN_SESSION_MESSAGE_SIZE) {
+  if (SESSION_ENTRIES.has(entry) && options.protocol !== "fizyr" && limit < MIN_SESSION_MESSAGE_SIZE) {
     refuse(
       `a peerlink session needs messages of at least ${MIN_SESSION_MESSAGE_SIZE} bytes for its handshake, and the limit is ${limit}; raise it, or set protocol: "fizyr"`,
     );
@@ -345,14 +394,26 @@ function checkSessionOptions(entry: EntryPoint, options: Record<string, unknown>
 
 /** For each option other entry points know and `entry` does not, the entry points that take it. */
 function ownersOf(entry: EntryPoint): Record<string, string> {
-  const owners: Record<string, string[]> = {};
-  for (const [other, rules] of Object.entries(ENTRY_RULES)) {
-    for (const name of Object.keys(rules)) {
-      if (!Object.hasOwn(ENTRY_RULES[entry], name)) (owners[name] ??= []).push(`${other}()`);
+  const owners: Record<string, EntryPoint[]> = {};
+  // Entry points of the same kind (sockets, or child processes) are named first; the other kind only when none
+  // of the same kind takes the option.
+  const family = (name: EntryPoint): boolean => CHILD_ENTRIES.has(name) === CHILD_ENTRIES.has(entry);
+  const entries = Object.keys(ENTRY_RULES) as EntryPoint[];
+  for (const other of [...entries.filter(family), ...entries.filter((name) => !family(name))]) {
+    for (const name of Object.keys(ENTRY_RULES[other])) {
+      if (Object.hasOwn(ENTRY_RULES[entry], name)) continue;
+      const known = owners[name];
+      if (known === undefined) owners[name] = [other];
+      else if (family(known[0]!) === family(other)) known.push(other);
     }
   }
-  return Object.fromEntries(Object.entries(owners).map(([name, entries]) => [name, entries.join(", ")]));
+  return Object.fromEntries(
+    Object.entries(owners).map(([name, entries]) => [name, entries.map((owner) => `${owner}()`).join(", ")]),
+  );
 }
+
+/** The entry points of child processes, whose options differ from the sockets' ones. */
+const CHILD_ENTRIES: ReadonlySet<EntryPoint> = new Set<EntryPoint>(["spawn", "serveStdio"]);
 
 /** The options that only `tcp://` and `tls://` addresses take. */
 const INET_OPTIONS: readonly string[] = [...new Set([...Object.keys(TCP_LISTENER), ...Object.keys(TCP_CONNECT)])];

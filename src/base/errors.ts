@@ -33,7 +33,9 @@ export type UsageErrorCode =
   | "ERR_CONNECTION_FAILED"
   | "ERR_CLOSED"
   /** A file that must be new (a secret file) already exists; nothing was changed. */
-  | "ERR_FILE_EXISTS";
+  | "ERR_FILE_EXISTS"
+  /** A child process could not be started: no such command or directory, not executable, not permitted. */
+  | "ERR_SPAWN_FAILED";
 
 /** The codes of a {@link TlsError}: why a TLS connection was refused. */
 export type TlsErrorCode =
@@ -76,7 +78,9 @@ export type SessionErrorCode =
   /** The server is shutting down (it said so before closing). */
   | "ERR_SERVER_CLOSING"
   /** The server closed a connection that had no calls for `idleTimeout`. */
-  | "ERR_IDLE_TIMEOUT";
+  | "ERR_IDLE_TIMEOUT"
+  /** The child process at the other end of a `spawn` connection exited (a {@link ChildExitedError}). */
+  | "ERR_CHILD_EXITED";
 
 /** The codes of a {@link DataError}: a well-framed message held a value that could not be decoded. */
 export type DataErrorCode =
@@ -95,6 +99,8 @@ export type ErrorCode =
   | "ERR_CANCELLED"
   | "ERR_METHOD_NOT_FOUND"
   | "ERR_HANDLER_FAILED"
+  /** Parameters refused by the schema a handler declared with `method({ params })`; `data.issues` says why. */
+  | "ERR_INVALID_PARAMS"
   | "ERR_REMOTE";
 
 /** Options accepted by every peerlink error constructor. */
@@ -186,6 +192,47 @@ export class SessionError extends ConnectionClosedError {
   constructor(code: SessionErrorCode, message: string, options?: PeerlinkErrorOptions & { data?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause }, code);
     this.data = options?.data;
+  }
+}
+
+/** How a child process ended: its exit code, or the signal that killed it. */
+export interface ChildExit {
+  /** The exit code, or `null` when a signal ended the process. */
+  code: number | null;
+  /** The signal that ended the process, such as `"SIGKILL"`, or `null` when it exited. */
+  signal: string | null;
+}
+
+/**
+ * The child process of a `spawn` connection exited: calls still pending
+ * reject with it, and it is the connection's `closeError`. `exitCode` and
+ * `signal` say how it ended. It is a {@link SessionError}, and so a
+ * {@link ConnectionClosedError}.
+ *
+ * @example
+ * ```ts
+ * import { ChildExitedError, ConnectionClosedError } from "./errors.ts";
+ * const err = new ChildExitedError("The child exited with code 3", { code: 3, signal: null });
+ * console.assert(err instanceof ConnectionClosedError && err.code === "ERR_CHILD_EXITED" && err.exitCode === 3);
+ * ```
+ */
+export class ChildExitedError extends SessionError {
+  /** The exit code, or `null` when a signal ended the process. */
+  readonly exitCode: number | null;
+  /** The signal that ended the process (`"SIGTERM"`, `"SIGKILL"`, ...), or `null` when it exited. */
+  readonly signal: string | null;
+
+  /**
+   * Creates the instance.
+   *
+   * @param message Human-readable description, naming the command and how it ended.
+   * @param exit The exit code or signal.
+   * @param options The error that ended the connection, if any.
+   */
+  constructor(message: string, exit: ChildExit, options?: PeerlinkErrorOptions) {
+    super("ERR_CHILD_EXITED", message, options);
+    this.exitCode = exit.code;
+    this.signal = exit.signal;
   }
 }
 

@@ -25,6 +25,18 @@ function endTurn(): void {
   turnNumber++;
 }
 
+type Schedule = (callback: () => void) => unknown;
+
+/**
+ * How the end of a turn is seen: `setImmediate` (Deno, Bun and Node have
+ * it), which runs once the turn's I/O was served. Not `setTimeout(0)`: on
+ * Node that arms a 1 ms timer, and a connection doing sequential calls
+ * would keep one armed for ever (every 16 steps), waking the loop once a
+ * millisecond: measured +1-2 µs per round trip and +6 µs of CPU per call.
+ */
+const scheduleEndOfTurn: Schedule = (globalThis as { setImmediate?: Schedule }).setImmediate ??
+  ((callback) => setTimeout(callback, 0));
+
 /**
  * Resolves on a later turn of the event loop, after pending I/O and timers
  * had their chance. `setTimeout(0)`, not `setImmediate`: with Deno's
@@ -49,7 +61,7 @@ export function nextMacrotask(): Promise<void> {
  *
  * Each budget counts its steps; only after {@link BUSY_STEPS} of them does
  * it look at the clock, which is shared by the whole process: the first
- * look of a turn starts it, with a zero-delay timer that tells when the
+ * look of a turn starts it, with an immediate callback that tells when the
  * event loop got round again (and makes every budget count from zero).
  * Once the clock shows {@link TURN_SLICE_MS}, the busy budgets say they are
  * spent, while a connection with a call or two in the turn goes on
@@ -81,7 +93,7 @@ export class TurnBudget {
     if (++this.#steps <= BUSY_STEPS) return false;
     if (turnStarted < 0) {
       turnStarted = Date.now();
-      setTimeout(endTurn, 0);
+      scheduleEndOfTurn(endTurn);
       return false;
     }
     return Date.now() - turnStarted >= TURN_SLICE_MS;

@@ -324,6 +324,8 @@ export class Peer implements RequestChannel {
 
   async #readLoop(): Promise<void> {
     try {
+      // Not a message before the constructor returned: the owner's callbacks may name the peer being made.
+      await Promise.resolve();
       const transport = this.#transport;
       for (;;) {
         if (this.#gate.held) await this.#gate.open();

@@ -28,6 +28,8 @@ import { type Reconnection, Redialer } from "./reconnect.ts";
 import { SessionTransport } from "../session/session_transport.ts";
 import { encodeWithCallContext } from "../session/call_context.ts";
 import type { SessionInfo } from "../session/options.ts";
+import { DESCRIBE_SERVICE_ID } from "../session/session_protocol.ts";
+import { descriptionFrom, type ServiceDescription } from "./describe.ts";
 
 export type { Call, CallContext, CallOptions } from "./caller.ts";
 
@@ -42,8 +44,13 @@ export interface RpcConnectionOptions extends FlowOptions {
   /** Listeners for the notifications the peer sends, by name; more can be added with `onNotify()`. */
   notifications?: Notifications;
   /**
+   * Answer the peer's `describe` requests with this side's methods and
+   * notifications. Default true; false answers them `ERR_METHOD_NOT_FOUND`.
+   */
+  describe?: boolean;
+  /**
    * A router shared with other connections (servers use this); overrides
-   * `handlers`, `notifications` and `serviceIds`.
+   * `handlers`, `notifications`, `serviceIds` and `describe`.
    */
   router?: Router;
   /** Called once the connection closed for good, with the error that closed it, if any. */
@@ -326,8 +333,8 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
   }
 
   /** A call through an {@link OpenCall}: signal, timeout, deadline, context, descriptors, or a connection not up. */
-  async #callWithLimits(method: string, args: readonly unknown[]): Promise<Received<unknown>> {
-    const call = await this.#start(method, args);
+  async #callWithLimits(method: string, args: readonly unknown[], serviceId?: number): Promise<Received<unknown>> {
+    const call = await this.#start(method, args, false, serviceId);
     try {
       for (;;) {
         const update = await call.race(call.request.nextUpdate());
@@ -441,6 +448,34 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     return sendUnwrapped(args[0], send);
   }
 
+  /**
+   * Asks the other side what it serves: its protocol version and
+   * capabilities, and each method and notification with its name, service
+   * id, kind and, where the handler declared them with `method()`, its
+   * description and JSON Schemas.
+   *
+   * @param options Signal, timeout, deadline or context, as for `call`.
+   * @returns The description.
+   * @throws {RemoteError} `ERR_METHOD_NOT_FOUND` when the other side does not answer `describe`
+   *   (`describe: false`, or not peerlink), `ERR_REMOTE` when its answer is not a description.
+   * @throws {CancelledError} / {TimeoutError} / {ConnectionClosedError}.
+   */
+  async describe(options: Omit<CallOptions, "fds"> = {}): Promise<ServiceDescription> {
+    let answer: Received<unknown>;
+    try {
+      answer = await this.#callWithLimits("describe", [undefined, options], DESCRIBE_SERVICE_ID);
+    } catch (error) {
+      if (!(error instanceof RemoteError) || error.code !== "ERR_METHOD_NOT_FOUND") throw error;
+      throw new RemoteError(
+        error.code,
+        "The peer does not answer describe requests (it turned them off with describe: false, or is not peerlink)",
+        error.data,
+      );
+    }
+    closeUnclaimed(answer.fds);
+    return descriptionFrom(answer.value);
+  }
+
   /** Closes the connection (and stops reconnecting); pending calls reject with `ERR_CONNECTION_CLOSED`. */
   async close(): Promise<void> {
     this.#userClosed = true;
@@ -454,7 +489,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     return this.close();
   }
 
-  async #start(method: string, args: readonly unknown[], cancellable = false): Promise<OpenCall> {
+  async #start(method: string, args: readonly unknown[], cancellable = false, serviceId?: number): Promise<OpenCall> {
     const [params, options = {}] = args as [unknown, CallOptions?];
     const started = Date.now();
     const { signals, msLeft } = callLimitsOf(options, started);
@@ -473,7 +508,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     await call.send(
       sendUnwrapped(params, (value, fds) => {
         const body = withContext ? encodeWithCallContext(this.#codec, value, left) : this.#codec.encode(value);
-        return peer.sendRequest(this.#router.idOf(method), body, {
+        return peer.sendRequest(serviceId ?? this.#router.idOf(method), body, {
           fds: [...fds, ...extraFds],
         });
       }),
@@ -567,7 +602,14 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     let params: unknown;
     try {
       params = this.#guardDecode(() => this.#codec.decode(message.body), message);
+      if (route.params !== undefined) {
+        // Declared with notification({ params }): parameters the schema refuses are dropped (nobody waits for an answer).
+        const checked = await route.params["~standard"].validate(params);
+        if (checked.issues) throw checked.issues;
+        params = checked.value;
+      }
     } catch {
+      closeUnclaimed(message.fds);
       return;
     }
     try {

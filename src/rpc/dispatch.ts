@@ -7,6 +7,7 @@
 
 import { CountedQueue } from "../peer/counted_queue.ts";
 import type { Codec } from "../wire/codec.ts";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { CancelledError, DataError, TimeoutError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
 import type { Peer, ReceivedRequest } from "../peer/peer.ts";
@@ -27,7 +28,10 @@ import {
 import type { HandlerContext } from "./service.ts";
 import { type Received, releaseUnsent, sendUnwrapped, WithFds } from "./with_fds.ts";
 import { decodeCallContext } from "../session/call_context.ts";
+import { DESCRIBE_SERVICE_ID } from "../session/session_protocol.ts";
 import { MAX_TIMEOUT } from "./call_limits.ts";
+import { describeRouter } from "./describe.ts";
+import { invalidParamsBody } from "./validation.ts";
 
 /** What the dispatcher needs from the connection. */
 export interface DispatchScope {
@@ -55,6 +59,10 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   const route = scope.router.method(request.serviceId);
   if (route === undefined) {
     closeUnclaimed(request.fds);
+    if (request.serviceId === DESCRIBE_SERVICE_ID && scope.router.describes) {
+      await respondDescription(request, scope);
+      return;
+    }
     await respondError(request, scope, {
       code: "ERR_METHOD_NOT_FOUND",
       message: `No method is registered for service id ${request.serviceId}`,
@@ -78,6 +86,26 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   }
 
   const call = new HandlerCall(request, scope, route.name, msLeft);
+  if (route.params !== undefined) {
+    // Declared with method({ params }): the handler runs only with parameters the schema takes, and gets its output.
+    let checked: StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>;
+    try {
+      checked = route.params["~standard"].validate(params);
+      // Most schemas check synchronously: a promise is awaited only when the schema returned one.
+      if (isThenable(checked)) checked = await checked;
+    } catch (error) {
+      call.finish();
+      if (!request.responded) await respondError(request, scope, errorBodyFrom(error));
+      return;
+    }
+    if (request.responded || checked.issues) {
+      // Refused, or cancelled (or past its deadline) while an asynchronous schema checked: already answered then.
+      call.finish();
+      if (checked.issues) await respondError(request, scope, invalidParamsBody(route.name, checked.issues));
+      return;
+    }
+    params = checked.value;
+  }
   let outcome: unknown;
   try {
     outcome = route.target(params, call);
@@ -111,6 +139,19 @@ async function answerLater(request: ReceivedRequest, scope: DispatchScope, call:
   } finally {
     call.finish();
   }
+}
+
+/** Answers a `describe` request with what the router serves. */
+async function respondDescription(request: ReceivedRequest, scope: DispatchScope): Promise<void> {
+  let body: Uint8Array;
+  try {
+    body = scope.codec.encode(describeRouter(scope.router));
+  } catch (error) {
+    // A hand-written JSON Schema the codec cannot encode.
+    await respondError(request, scope, errorBodyFrom(error));
+    return;
+  }
+  respondWith(request, scope, body);
 }
 
 /** Sends a success response; one the transport refuses (too large) becomes an error response instead. */

@@ -8,7 +8,9 @@ import { isReservedServiceId, RESERVED_SERVICE_IDS } from "../session/session_pr
 import { UsageError } from "../base/errors.ts";
 import type { FdHandle } from "../base/fd_handle.ts";
 import { resolveMethodId } from "../wire/method_id.ts";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { RpcCaller } from "./caller.ts";
+import { type Declaration, declarationOf } from "./declaration.ts";
 import type { Handler, Service } from "./service.ts";
 
 /** What a notification listener receives besides the parameters. */
@@ -46,6 +48,12 @@ export interface RouterOptions {
   handlers?: Service;
   /** Notification listeners to register. */
   notifications?: Notifications;
+  /**
+   * Answer `describe` requests (the reserved service id `DESCRIBE`) with the
+   * registered methods and notifications. Default true; when false they are
+   * answered `ERR_METHOD_NOT_FOUND` like any unknown method.
+   */
+  describe?: boolean;
 }
 
 /** How many method names' service ids a router remembers. */
@@ -57,6 +65,13 @@ export interface Route<T> {
   readonly name: string;
   /** The function to run. */
   readonly target: T;
+  /**
+   * The parameters' schema declared with `method()` or `notification()`,
+   * checked before `target` runs; `undefined` for a plain function.
+   */
+  readonly params: StandardSchemaV1 | undefined;
+  /** What `method()` or `notification()` declared; `undefined` for a plain function. */
+  readonly declaration: Declaration | undefined;
 }
 
 /**
@@ -76,14 +91,17 @@ export class Router {
   readonly #notifications = new Map<number, Route<NotificationListener>>();
   /** Service ids of the names asked for lately, so that a call does not hash its method name. */
   readonly #ids = new Map<string, number>();
+  /** Whether `describe` requests are answered. */
+  readonly describes: boolean;
 
   /**
    * Creates the instance.
    *
    * @param serviceIds Explicit method name → service id mapping (for fizyr interop).
+   * @param options `describe`: answer `describe` requests (default true).
    * @throws {UsageError} `ERR_INVALID_ARGUMENT` for an id in the block reserved for sessions (−2^31 to −2^31 + 255).
    */
-  constructor(serviceIds?: Readonly<Record<string, number>>) {
+  constructor(serviceIds?: Readonly<Record<string, number>>, options: { describe?: boolean } = {}) {
     for (const [name, id] of Object.entries(serviceIds ?? {})) {
       if (isReservedServiceId(id)) {
         throw new UsageError(
@@ -93,6 +111,7 @@ export class Router {
       }
     }
     this.#serviceIds = serviceIds;
+    this.describes = options.describe ?? true;
   }
 
   /**
@@ -161,6 +180,16 @@ export class Router {
   methods(): string[] {
     return [...this.#methods.values()].map((route) => route.name);
   }
+
+  /** The registered methods by service id (a live, read-only view). */
+  get methodRoutes(): ReadonlyMap<number, Route<Handler>> {
+    return this.#methods;
+  }
+
+  /** The registered notification listeners by service id (a live, read-only view). */
+  get notificationRoutes(): ReadonlyMap<number, Route<NotificationListener>> {
+    return this.#notifications;
+  }
 }
 
 /**
@@ -178,7 +207,7 @@ export class Router {
  * ```
  */
 export function routerOf(options: RouterOptions): Router {
-  const router = new Router(options.serviceIds);
+  const router = new Router(options.serviceIds, options.describe === undefined ? {} : { describe: options.describe });
   for (const [name, handler] of Object.entries(options.handlers ?? {})) router.handle(name, handler);
   for (const [name, listener] of Object.entries(options.notifications ?? {})) router.onNotify(name, listener);
   return router;
@@ -192,5 +221,8 @@ function register<T>(routes: Map<number, Route<T>>, id: number, name: string, ta
       `Methods "${existing.name}" and "${name}" both map to service id ${id}; give one an explicit id with serviceIds`,
     );
   }
-  routes.set(id, { name, target });
+  // A declared function is registered as what it wraps: a call runs the handler itself.
+  const declaration = declarationOf(target);
+  const run = (declaration?.target ?? target) as T;
+  routes.set(id, { name, target: run, params: declaration?.params, declaration });
 }

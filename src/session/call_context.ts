@@ -73,11 +73,6 @@ export function decodeCallContext(body: Uint8Array): { msLeft: number | undefine
   return { msLeft, body: body.subarray(5) };
 }
 
-/** A codec that can leave room in front of what it encodes (the default CBOR codec can). */
-interface RoomyCodec extends Codec {
-  encodeWithRoom?(value: unknown, room: number): Uint8Array;
-}
-
 /** Writes the flags byte (and the time left) at the start of `out`. */
 function writeFlags(out: Uint8Array, msLeft: number | undefined): void {
   if (msLeft === undefined) {
@@ -103,10 +98,9 @@ function writeFlags(out: Uint8Array, msLeft: number | undefined): void {
  * @returns The request body.
  */
 export function encodeWithCallContext(codec: Codec, value: unknown, msLeft: number | undefined): Uint8Array {
-  const encodeWithRoom = (codec as RoomyCodec).encodeWithRoom;
-  if (encodeWithRoom === undefined) return encodeCallContext(codec.encode(value), msLeft);
+  if (codec.encodeWithRoom === undefined) return encodeCallContext(codec.encode(value), msLeft);
   const room = msLeft === undefined ? 1 : 5;
-  const out = encodeWithRoom.call(codec, value, room);
+  const out = codec.encodeWithRoom(value, room);
   writeFlags(out, msLeft);
   return out;
 }

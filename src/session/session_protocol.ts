@@ -21,6 +21,12 @@ export const PING_STREAM_ID: number = -0x7fffffff;
 export const PONG_STREAM_ID: number = -0x7ffffffe;
 /** Stream kind of a GOAWAY: no new calls, please; the body is `{ code, message, grace? }`. */
 export const GOAWAY_STREAM_ID: number = -0x7ffffffd;
+/**
+ * Service id of a `describe` request (any connection, session or plain
+ * fizyr-rpc): the RPC layer answers with the methods and notifications it
+ * serves. docs/PROTOCOL.md section 8 has the body.
+ */
+export const DESCRIBE_SERVICE_ID: number = -0x7ffffffc;
 
 /**
  * The service ids peerlink keeps for itself: -2^31 to -2^31 + 255. Method

@@ -8,7 +8,7 @@
  */
 
 import type { InetAddress, SocketAddress } from "./address.ts";
-import type { TlsError } from "../base/errors.ts";
+import type { ChildExit, TlsError } from "../base/errors.ts";
 import type { ByteStream, ConnectionInfo, Listener, PacketSocket } from "./types.ts";
 
 /** Options for creating a stream-socket listener. */
@@ -130,6 +130,44 @@ export interface ProcessIds {
   gid: number;
 }
 
+/** How to start a child process, resolved by the core. */
+export interface ChildSpawnSettings {
+  /** The arguments after the command. */
+  args: readonly string[];
+  /** Variables set in the child's environment on top of this process's own (which it inherits). */
+  env?: Readonly<Record<string, string>>;
+  /** The child's working directory; default this process's. */
+  cwd?: string;
+  /** The child's stderr: this process's own (`"inherit"`), a pipe this process reads, or `/dev/null`. */
+  stderr: "inherit" | "pipe" | "ignore";
+}
+
+/**
+ * A running child process whose stdin and stdout are pipes to this
+ * process, as an adapter hands it to the core.
+ */
+export interface SpawnedChild {
+  /** The child's process id. */
+  readonly pid: number;
+  /**
+   * The pipes as one byte stream: `read` reads the child's stdout, `write`
+   * writes its stdin (resolving once the runtime took the bytes), and
+   * `close` ends the child's stdin (after what was written) and stops
+   * reading its stdout. `info.transport` is `"stdio"`.
+   */
+  readonly stdio: ByteStream;
+  /** The child's stderr when it was spawned with `stderr: "pipe"`. */
+  readonly stderr: ReadableStream<Uint8Array> | undefined;
+  /** Resolves (never rejects) once the child exited, with its code or signal. */
+  readonly exited: Promise<ChildExit>;
+  /**
+   * Sends a signal to the child; does nothing once it exited.
+   *
+   * @param signal The signal.
+   */
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+}
+
 /** Socket operations of one runtime (Deno, Bun or Node). */
 export interface RuntimeAdapter {
   /** `"deno"`, `"bun"` or `"node"`. */
@@ -230,4 +268,20 @@ export interface RuntimeAdapter {
    * @throws {UsageError} `ERR_INVALID_ARGUMENT` naming the file when it cannot be examined, with the cause.
    */
   fileStatus(path: string): Promise<FileStatus>;
+  /**
+   * Starts a child process with its stdin and stdout piped to this process.
+   * Resolves once the process runs.
+   *
+   * @param command The program: a path, or a name looked up in `PATH`. No shell is involved.
+   * @param settings Arguments, environment, working directory and what to do with stderr.
+   * @throws {UsageError} `ERR_SPAWN_FAILED` (see `spawnFailure` in `child_stream.ts`) when it cannot be started.
+   */
+  spawnChild(command: string, settings: ChildSpawnSettings): Promise<SpawnedChild>;
+  /**
+   * This process's stdin (read) and stdout (write) as one byte stream, for
+   * serving a parent over them. `close` stops reading stdin (so that it no
+   * longer keeps the process alive) and leaves stdout open. `info.transport`
+   * is `"stdio"`. Called at most once per process.
+   */
+  stdio(): ByteStream;
 }

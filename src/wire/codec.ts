@@ -3,12 +3,17 @@
  * with a {@link Codec}; the default is CBOR (RFC 8949) through cborg, with
  * bignums (tags 2 and 3) and nothing else from the tag registry. The data
  * model it carries is described in docs/PROTOCOL.md, "The CBOR data model".
+ * The values calls carry most skip cborg: `cbor_fast_encode.ts` and
+ * `cbor_fast_decode.ts` write and read them byte for byte as cborg does, and
+ * hand everything else to it.
  *
  * @module
  */
 
 import { decode as cborDecode, type DecodeOptions, encode as cborEncode, type TagDecoder, Token, Type } from "cborg";
 import { DataError, ProtocolError, UsageError } from "../base/errors.ts";
+import { DECLINED, decodeCommonBody } from "./cbor_fast_decode.ts";
+import { bignumBytes, encodeCommonValue } from "./cbor_fast_encode.ts";
 
 /** Turns values into body bytes and back. */
 export interface Codec {
@@ -21,6 +26,16 @@ export interface Codec {
    * @returns The encoded bytes.
    */
   encode(value: unknown): Uint8Array;
+  /**
+   * Optional: encodes a value behind `room` free bytes, so that a caller can
+   * put a prefix in front (the call context of a session) without copying
+   * the encoding.
+   *
+   * @param value The value to encode.
+   * @param room How many bytes to leave free at the start.
+   * @returns `room` bytes (any content), then what `encode` returns.
+   */
+  encodeWithRoom?(value: unknown, room: number): Uint8Array;
   /**
    * Decodes bytes produced by a peer's `encode`.
    *
@@ -57,11 +72,10 @@ const bignumTags: Record<number, TagDecoder> = {
 function encodeBigInt(value: bigint): Token[] | null {
   if (value < UINT64_LIMIT && value >= -UINT64_LIMIT) return null;
   const magnitude = value >= 0n ? value : -1n - value;
-  let hex = magnitude.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return [new Token(Type.tag, value >= 0n ? BIGNUM_POSITIVE : BIGNUM_NEGATIVE), new Token(Type.bytes, bytes)];
+  return [
+    new Token(Type.tag, value >= 0n ? BIGNUM_POSITIVE : BIGNUM_NEGATIVE),
+    new Token(Type.bytes, bignumBytes(magnitude)),
+  ];
 }
 
 const encodeOptions = {
@@ -132,6 +146,21 @@ function decodeSlowly(body: Uint8Array, length: number): unknown {
   );
 }
 
+/** Tag 55799, "self-described CBOR" (RFC 8949 §3.4.6), is a magic number that means nothing: skip it in front. */
+function withoutSelfDescribedTag(bytes: Uint8Array): Uint8Array {
+  return bytes[0] === 0xd9 && bytes[1] === 0xd9 && bytes[2] === 0xf7 ? bytes.subarray(3) : bytes;
+}
+
+/** Decodes a body (of `length` bytes before any tag 55799) with cborg. */
+function decodeWithCborg(body: Uint8Array, length: number): unknown {
+  try {
+    return decodeWellFormed(body, decodeOptions);
+  } catch {
+    // A map with keys that are not strings, a tag other than bignums, or malformed bytes: decodeSlowly tells which.
+    return decodeSlowly(body, length);
+  }
+}
+
 /**
  * The default codec: CBOR (RFC 8949) through cborg.
  *
@@ -142,8 +171,10 @@ function decodeSlowly(body: Uint8Array, length: number): unknown {
  *   2^53 and beyond) encodes as a float, in the shortest of half, single and
  *   double that holds it exactly; -0 encodes as the integer 0. Floats decode
  *   as `number` (half -0, `f9 8000`, as -0).
- * - Byte strings decode as `Uint8Array` copies; every typed array, `DataView`
- *   and `ArrayBuffer` encodes as the byte string of the bytes it views.
+ * - Byte strings decode as `Uint8Array` copies, except those of 64 KiB or
+ *   more, which are views of the body (a body that large is memory of its
+ *   own: the frame is not copied a second time); every typed array,
+ *   `DataView` and `ArrayBuffer` encodes as the byte string of the bytes it views.
  * - Maps with text keys decode as plain objects; a body holding any map with
  *   other keys decodes all its maps as `Map`s. Duplicate keys are refused.
  * - A body holding a tag other than 2 or 3 throws `DataError`
@@ -167,6 +198,38 @@ function decodeSlowly(body: Uint8Array, length: number): unknown {
 export const cborCodec: Codec = {
   name: "cbor",
   encode(value: unknown): Uint8Array {
+    return encodeCommonValue(value) ?? cborgCodec.encode(value);
+  },
+  encodeWithRoom(value: unknown, room: number): Uint8Array {
+    const fast = encodeCommonValue(value, room);
+    if (fast !== null) return fast;
+    const encoded = cborgCodec.encode(value);
+    const out = new Uint8Array(room + encoded.length);
+    out.set(encoded, room);
+    return out;
+  },
+  decode(bytes: Uint8Array): unknown {
+    if (bytes.length === 0) return undefined;
+    const body = withoutSelfDescribedTag(bytes);
+    const value = decodeCommonBody(body);
+    return value === DECLINED ? decodeWithCborg(body, bytes.length) : value;
+  },
+};
+
+/**
+ * {@link cborCodec} without its fast paths (`cbor_fast_encode.ts`,
+ * `cbor_fast_decode.ts`): every value through cborg. The reference the fast
+ * paths are tested and measured against; the same data model, byte for byte.
+ *
+ * @example
+ * ```ts
+ * import { cborCodec, cborgCodec } from "./codec.ts";
+ * console.assert(cborgCodec.encode([1.5, "x"]).join() === cborCodec.encode([1.5, "x"]).join());
+ * ```
+ */
+export const cborgCodec: Codec = {
+  name: "cbor",
+  encode(value: unknown): Uint8Array {
     try {
       return cborEncode(value, encodeOptions);
     } catch (cause) {
@@ -174,14 +237,6 @@ export const cborCodec: Codec = {
     }
   },
   decode(bytes: Uint8Array): unknown {
-    if (bytes.length === 0) return undefined;
-    // Tag 55799, "self-described CBOR" (RFC 8949 §3.4.6), is a magic number that means nothing: skip it in front.
-    const body = bytes[0] === 0xd9 && bytes[1] === 0xd9 && bytes[2] === 0xf7 ? bytes.subarray(3) : bytes;
-    try {
-      return decodeWellFormed(body, decodeOptions);
-    } catch {
-      // A map with keys that are not strings, a tag other than bignums, or malformed bytes: decodeSlowly tells which.
-      return decodeSlowly(body, bytes.length);
-    }
+    return bytes.length === 0 ? undefined : decodeWithCborg(withoutSelfDescribedTag(bytes), bytes.length);
   },
 };

@@ -1,0 +1,126 @@
+/**
+ * Child processes on Bun: `Bun.spawn` with stdin and stdout piped (no
+ * shell), and `Bun.stdin.stream()` / `Bun.stdout.writer()` for serving a
+ * parent. The part of Bun's API used here is typed locally, as in
+ * `bun_api.ts`.
+ *
+ * A `FileSink` (a child's stdin, this process's stdout) takes each write at
+ * once and returns the byte count, or a promise while the pipe is full
+ * (which rejects with EPIPE once the reader is gone); no `flush()` is needed
+ * for the bytes to leave. Raw 64-byte round trips (a loaded 2-core machine):
+ * Bun parent and Bun child 16-19 µs, Node parent and Bun child 17-19 µs.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { ChildExit } from "../../src/base/errors.ts";
+import { spawnFailure } from "../../src/transport/child_stream.ts";
+import type { ChildSpawnSettings, SpawnedChild } from "../../src/transport/runtime_adapter.ts";
+import type { ByteStream } from "../../src/transport/types.ts";
+import { type PipeWriter, webChild, WebPipeStream } from "../web_pipe_stream.ts";
+
+/** Bun's incremental writer for pipes and files. */
+interface FileSink {
+  /** Takes the bytes; a promise while the pipe is full. */
+  write(chunk: Uint8Array): number | Promise<number>;
+  /** Flushes and closes. */
+  end(): number | Promise<number>;
+}
+
+/** A process `Bun.spawn` started, with stdin and stdout piped. */
+interface BunSubprocess {
+  readonly pid: number;
+  readonly stdin: FileSink;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array> | undefined;
+  /** Resolves with the exit code (128 + the signal's number after a signal). */
+  readonly exited: Promise<number>;
+  readonly exitCode: number | null;
+  readonly signalCode: string | null;
+  kill(signal: string): void;
+}
+
+/** The part of the `Bun` global this file uses. */
+interface BunProcessApi {
+  spawn(
+    command: string[],
+    options: {
+      stdin: "pipe";
+      stdout: "pipe";
+      stderr: "inherit" | "pipe" | "ignore";
+      env?: Record<string, string | undefined>;
+      cwd?: string;
+    },
+  ): BunSubprocess;
+  readonly stdin: { stream(): ReadableStream<Uint8Array> };
+  readonly stdout: { writer(): FileSink };
+}
+
+function bun(): BunProcessApi {
+  return (globalThis as unknown as { Bun: BunProcessApi }).Bun;
+}
+
+/** A `FileSink` as the writer of a {@link WebPipeStream}. */
+function sinkWriter(sink: FileSink, endOnClose: boolean): PipeWriter {
+  return {
+    async write(chunk) {
+      const taken = sink.write(chunk);
+      if (typeof taken !== "number") await taken;
+    },
+    end() {
+      if (!endOnClose) return;
+      try {
+        const ended = sink.end();
+        if (typeof ended !== "number") ended.catch(() => {});
+      } catch {
+        // The child is gone already.
+      }
+    },
+  };
+}
+
+/**
+ * Starts a child process with `Bun.spawn`.
+ *
+ * @param command The program (looked up in `PATH` when it has no slash).
+ * @param settings Arguments, environment (added to this process's), working directory, stderr.
+ * @returns The running child.
+ * @throws {UsageError} `ERR_SPAWN_FAILED` (no such command or directory, not executable).
+ */
+export function spawnBunChild(command: string, settings: ChildSpawnSettings): Promise<SpawnedChild> {
+  let child: BunSubprocess;
+  try {
+    child = bun().spawn([command, ...settings.args], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: settings.stderr,
+      ...(settings.env === undefined ? {} : { env: { ...process.env, ...settings.env } }),
+      ...(settings.cwd === undefined ? {} : { cwd: settings.cwd }),
+    });
+  } catch (cause) {
+    return Promise.reject(spawnFailure(command, settings.cwd, cause));
+  }
+  return Promise.resolve(webChild({
+    pid: child.pid,
+    stdout: child.stdout,
+    stdin: sinkWriter(child.stdin, true),
+    stderr: settings.stderr === "pipe" ? child.stderr : undefined,
+    exited: child.exited.then((): ChildExit => ({
+      code: child.signalCode === null ? child.exitCode : null,
+      signal: child.signalCode,
+    })),
+    kill: (signal) => child.kill(signal),
+  }));
+}
+
+/**
+ * This process's stdin and stdout as a byte stream. `close()` cancels the
+ * stdin reader (the process can exit even if the parent keeps the pipe
+ * open) and leaves stdout open.
+ *
+ * @returns The stream.
+ */
+export function bunStdio(): ByteStream {
+  return new WebPipeStream(bun().stdin.stream(), sinkWriter(bun().stdout.writer(), false), { transport: "stdio" });
+}

@@ -1,0 +1,96 @@
+/**
+ * What a run measures: which metrics each scenario supports, on which
+ * runtimes it exists, how much of each metric a measurement does (full or
+ * `--quick`), and the order of one round.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { type MetricName, type MetricParamsOf, METRICS } from "./metric_types.ts";
+import type { Runtime } from "./runtimes.ts";
+import { BULK_PAYLOAD_SIZE } from "./scenarios/payload.ts";
+import { type ScenarioName, SCENARIOS } from "./scenarios/types.ts";
+
+/** The metrics each scenario is measured on. */
+export const SCENARIO_METRICS: Readonly<Record<ScenarioName, readonly MetricName[]>> = {
+  "raw-net": ["rtt", "throughput", "stream", "bulk", "connections"],
+  "raw-native": ["rtt", "throughput", "stream", "bulk"],
+  "peerlink-unix": ["rtt", "throughput", "stream", "bulk", "connections", "inflight"],
+  "peerlink-seqpacket": ["rtt", "throughput", "stream", "bulk"],
+  "peerlink-tcp": ["rtt", "throughput", "stream", "bulk"],
+  "peerlink-tls": ["rtt", "throughput", "stream", "bulk"],
+  jsonrpc: ["rtt", "throughput", "stream", "connections"],
+};
+
+/** Parameters of a full run. */
+export const FULL_PARAMS: MetricParamsOf = {
+  rtt: { warmup: 2_000, calls: 20_000 },
+  throughput: { warmup: 5_000, calls: 50_000, inFlight: 64 },
+  stream: { warmup: 5_000, items: 100_000 },
+  bulk: { warmup: 5, calls: 50, size: BULK_PAYLOAD_SIZE },
+  connections: { connections: 1_000, callsEach: 20 },
+  inflight: { calls: 100_000 },
+};
+
+/** Parameters of a `--quick` run (a smoke test: the numbers are rough). */
+export const QUICK_PARAMS: MetricParamsOf = {
+  rtt: { warmup: 200, calls: 2_000 },
+  throughput: { warmup: 500, calls: 5_000, inFlight: 64 },
+  stream: { warmup: 500, items: 10_000 },
+  bulk: { warmup: 1, calls: 5, size: BULK_PAYLOAD_SIZE },
+  connections: { connections: 100, callsEach: 10 },
+  inflight: { calls: 10_000 },
+};
+
+/** Milliseconds one measurement may take before its processes are killed. */
+export const MEASUREMENT_TIMEOUT: Readonly<Record<MetricName, number>> = {
+  rtt: 60_000,
+  throughput: 120_000,
+  stream: 60_000,
+  bulk: 60_000,
+  connections: 120_000,
+  inflight: 120_000,
+};
+
+/** Whether a scenario exists on a runtime (`raw-native` is not Node's; seqpacket is Linux only). */
+export function scenarioRunsOn(scenario: ScenarioName, runtime: Runtime): boolean {
+  if (scenario === "raw-native") return runtime.native;
+  if (scenario === "peerlink-seqpacket") return process.platform === "linux";
+  return true;
+}
+
+/** One measurement of a round. */
+export interface PlannedMeasurement {
+  /** The runtime. */
+  runtime: Runtime;
+  /** The scenario. */
+  scenario: ScenarioName;
+  /** The metric. */
+  metric: MetricName;
+}
+
+/**
+ * A round: every runtime, every metric, every scenario, once, filtered by
+ * `--only` and `--metrics`. Within a runtime the scenarios of one metric
+ * run one after the other, so that a scenario and the floor it is divided
+ * by are measured seconds apart, not minutes.
+ */
+export function planRound(
+  runtimes: readonly Runtime[],
+  only: ReadonlySet<ScenarioName>,
+  metrics: ReadonlySet<MetricName>,
+): PlannedMeasurement[] {
+  const planned: PlannedMeasurement[] = [];
+  for (const runtime of runtimes) {
+    for (const metric of METRICS) {
+      if (!metrics.has(metric)) continue;
+      for (const scenario of SCENARIOS) {
+        if (only.has(scenario) && scenarioRunsOn(scenario, runtime) && SCENARIO_METRICS[scenario].includes(metric)) {
+          planned.push({ runtime, scenario, metric });
+        }
+      }
+    }
+  }
+  return planned;
+}
