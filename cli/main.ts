@@ -5,11 +5,14 @@
  * ```sh
  * peerlink serve ADDRESS [--secret-file F] [--cert F --key F [--client-ca F]...]   # demo server
  * peerlink serve stdio                                                      # demo server on stdin/stdout
- * peerlink call ADDRESS METHOD [JSON] [--secret-file F] [--timeout MS] [client TLS options]  # prints JSON
- * peerlink stream ADDRESS METHOD [JSON] [--secret-file F] [client TLS options]   # one JSON line per item
- * peerlink describe ADDRESS [--json | --table] [--secret-file F] [--timeout MS] [client TLS options]
+ * peerlink call ADDRESS METHOD [JSON | -] [--fd FILE]... [--timeout MS] [client options]  # prints JSON
+ * peerlink call ADDRESS --raw SERVICE_ID [BODY | -] [--encoding E] [client options]  # plain fizyr-rpc
+ * peerlink stream ADDRESS METHOD [JSON | -] [--fd FILE]... [client options]   # one JSON line per item
+ * peerlink describe ADDRESS [--json | --table] [--timeout MS] [client options]
+ * peerlink info ADDRESS [--json | --table] [client options]               # session, transport, credentials
  * peerlink cert (--out DIR | --cert F --key F) [--host H]... [--ip IP]... [--days N] [--force]
  * peerlink secret FILE                                                      # a new secret file (0600)
+ * peerlink --version
  * ```
  *
  * Runs under Deno (`deno run -A cli/main.ts`), Bun (`bun cli/main.ts`) and
@@ -22,21 +25,20 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { createSecretFile, generateCertificate, listen, PeerlinkError, serveStdio, UsageError } from "../mod.ts";
 import {
-  type ClientTlsOptions,
-  connect,
-  createSecretFile,
-  generateCertificate,
-  listen,
-  PeerlinkError,
-  type RpcConnection,
-  serveStdio,
-  spawn,
-  UsageError,
-} from "../mod.ts";
-import { splitCommandLine } from "./command_words.ts";
-import { describeAsText, inReadingOrder } from "./describe_output.ts";
+  callParams,
+  callRaw,
+  callServer,
+  clientSettings,
+  describeServer,
+  outputFormat,
+  showConnection,
+} from "./client_commands.ts";
 import { demoService } from "./demo_service.ts";
+import { warnIfExposed } from "./exposed_tcp.ts";
+import { Interrupted, INTERRUPTED_EXIT_CODE } from "./interrupt.ts";
+import { packageVersion } from "./version.ts";
 import { currentRuntime } from "../adapters/detect.ts";
 
 const USAGE = `Usage:
@@ -47,38 +49,56 @@ const USAGE = `Usage:
   peerlink serve stdio
       serve the demo methods on stdin and stdout, for a parent that spawned this process
       (peerlink call 'exec:peerlink serve stdio' add '[1, 2]')
-  peerlink call ADDRESS METHOD [JSON] [--timeout MS] [OPTIONS]
-      call METHOD with JSON params, print the result as JSON
-  peerlink stream ADDRESS METHOD [JSON] [OPTIONS]
-      call a streaming METHOD, print one JSON line per item
+  peerlink call ADDRESS METHOD [JSON | -] [--fd FILE]... [--timeout MS] [OPTIONS]
+      call METHOD with JSON params (- reads them from stdin), print the result as JSON
+      (indented on a terminal); Ctrl-C cancels the call on the server and exits 130
+  peerlink call ADDRESS --raw SERVICE_ID [BODY | -] [--encoding hex|base64|text] [OPTIONS]
+      send one plain fizyr-rpc request (no handshake) to SERVICE_ID (a number, or a method
+      name hashed as peerlink does) with BODY (default empty; - reads it from stdin), written
+      in --encoding (default hex); print the response status and body in the same encoding;
+      exit 1 when the status is not 0
+  peerlink stream ADDRESS METHOD [JSON | -] [--fd FILE]... [OPTIONS]
+      call a streaming METHOD, print one JSON line per item as it comes, until the stream ends
+      or Ctrl-C (which cancels the call on the server, prints nothing more and exits 130)
   peerlink describe ADDRESS [--json | --table] [--timeout MS] [OPTIONS]
       list the server's methods and notifications: kind, service id, parameter and result
       schemas, description; a table on a terminal, else JSON (--json and --table choose)
-  peerlink secret FILE
-      create FILE holding a new random secret, mode 0600 (an existing FILE is never replaced)
-
-OPTIONS (call, stream and describe):
-  --secret-file FILE         prove knowledge of the secret in FILE (and check the server knows it)
-  --fizyr                    plain fizyr-rpc: no peerlink handshake
+  peerlink info ADDRESS [--json | --table] [OPTIONS]
+      connect and show the session (protocol version, capabilities, authenticated), the
+      transport, both addresses, the server's credentials (pid, uid, gid on unix: and
+      seqpacket:) and TLS; a table on a terminal, else one line of JSON
   peerlink cert (--out DIR | --cert FILE --key FILE) [--host NAME]... [--ip IP]... [--days N] [--force]
       write a self-signed certificate and its key (mode 0600; existing files only with --force),
       print its SHA-256 fingerprint (for --pin); default --host localhost --ip 127.0.0.1 --ip ::1
+  peerlink secret FILE
+      create FILE holding a new random secret, mode 0600 (an existing FILE is never replaced)
+  peerlink --version
+      print the version of peerlink
 
-OPTIONS for tls:// (call, stream and describe), besides those above:
+OPTIONS (call, stream, describe and info):
+  --secret-file FILE         prove knowledge of the secret in FILE (and check the server knows it)
+  --timeout MS               give up (and cancel the call) after MS milliseconds
+  --fizyr                    plain fizyr-rpc: no peerlink handshake
+  --fd FILE                  (call and stream, repeatable) open FILE read-only and pass its
+                             descriptor with the request; seqpacket: addresses only
+
+OPTIONS for tls:// (call, stream, describe and info), besides those above:
   --pin FINGERPRINT|FILE     accept exactly this certificate (as peerlink cert printed it)
   --ca FILE                  trust this CA instead of the system's (repeatable)
   --server-name NAME         the name the certificate must be valid for (default: the host)
   --client-cert FILE --client-key FILE   present a client certificate
 
 ADDRESS is unix:/path/to.sock, unix:@name, seqpacket:/path, seqpacket:@name,
-tcp://HOST:PORT or tls://HOST:PORT (port 0 when serving: any free port); for call
-and stream also exec:COMMAND, which starts COMMAND and calls it over its stdin and
-stdout (its stderr is this one's; it is ended after the call). COMMAND is split into
-words like a shell's simple words ('...' and "..." quote, \\ escapes), but no shell
-runs: no variables, globs, pipes or redirections.
-Put -- before JSON params that start with a dash.`;
+tcp://HOST:PORT or tls://HOST:PORT (port 0 when serving: any free port); for call,
+stream, describe and info also exec:COMMAND, which starts COMMAND and calls it over
+its stdin and stdout (its stderr is this one's; it is ended after the call). COMMAND
+is split into words like a shell's simple words ('...' and "..." quote, \\ escapes),
+but no shell runs: no variables, globs, pipes or redirections.
+Put -- before JSON params that start with a dash.
+Output is JSON (one line per value) when stdout is not a terminal; on a terminal
+results are indented and describe and info print tables.`;
 
-/** The options of the commands that connect to a server: `call`, `stream` and `describe`. */
+/** The options of the commands that connect to a server: `call`, `stream`, `describe` and `info`. */
 const CLIENT_OPTIONS = {
   "secret-file": { type: "string" },
   timeout: { type: "string" },
@@ -98,8 +118,14 @@ const COMMAND_OPTIONS = {
     key: { type: "string" },
     "client-ca": { type: "string", multiple: true },
   },
-  call: CLIENT_OPTIONS,
+  call: {
+    ...CLIENT_OPTIONS,
+    fd: { type: "string", multiple: true },
+    raw: { type: "string" },
+    encoding: { type: "string" },
+  },
   describe: { ...CLIENT_OPTIONS, json: { type: "boolean" }, table: { type: "boolean" } },
+  info: { ...CLIENT_OPTIONS, json: { type: "boolean" }, table: { type: "boolean" } },
   cert: {
     out: { type: "string" },
     cert: { type: "string" },
@@ -111,40 +137,6 @@ const COMMAND_OPTIONS = {
   },
   secret: {},
 } as const;
-
-/** JSON for values CBOR can carry and JSON cannot. */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item) => {
-    if (typeof item === "bigint") return item.toString();
-    if (item instanceof Uint8Array) return Array.from(item);
-    return item;
-  }) ?? "null";
-}
-
-function parseParams(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new PeerlinkError("ERR_INVALID_ARGUMENT", `Parameters are not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-/** Whether a `tcp://` host can only be reached from this machine. */
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/i.test(host);
-}
-
-/** Warns on stderr when `address` is plain TCP that other machines can reach. */
-function warnIfExposed(address: string, role: "serve" | "call"): void {
-  const match = /^tcp:\/\/(?:\[([^\]]*)\]|([^:]*)):/.exec(address);
-  const host = match?.[1] ?? match?.[2];
-  if (host === undefined || isLoopback(host)) return;
-  const risk = role === "serve"
-    ? "anyone who can reach it can call every method, and nothing is encrypted"
-    : "nothing is encrypted and the server is not authenticated";
-  process.stderr.write(`peerlink: warning: ${address} is plain TCP: ${risk}; use tls:// to protect it\n`);
-}
 
 async function serve(
   address: string,
@@ -178,46 +170,6 @@ async function serve(
   await new Promise(() => {});
 }
 
-/** The client's `tls` from the command line, or undefined when no TLS option was given. */
-function clientTls(options: {
-  pin?: string;
-  ca?: string[];
-  "server-name"?: string;
-  "client-cert"?: string;
-  "client-key"?: string;
-}): ClientTlsOptions | undefined {
-  const tls: ClientTlsOptions = {};
-  if (options.pin !== undefined) tls.pin = options.pin;
-  if (options.ca !== undefined) tls.ca = options.ca;
-  if (options["server-name"] !== undefined) tls.serverName = options["server-name"];
-  if (options["client-cert"] !== undefined) tls.cert = options["client-cert"];
-  if (options["client-key"] !== undefined) tls.key = options["client-key"];
-  return Object.keys(tls).length === 0 ? undefined : tls;
-}
-
-/** How `call` and `stream` connect and call, from their command-line options. */
-interface CallSettings {
-  streaming: boolean;
-  tls: ClientTlsOptions | undefined;
-  secretFile: string | undefined;
-  timeout: number | undefined;
-  fizyr: boolean;
-}
-
-/** The settings of `call`, `stream` and `describe`, from their command-line options. */
-function callSettings(
-  values: Parameters<typeof clientTls>[0] & { "secret-file"?: string; timeout?: string; fizyr?: boolean },
-  streaming: boolean,
-): CallSettings {
-  return {
-    streaming,
-    tls: clientTls(values),
-    secretFile: values["secret-file"],
-    timeout: timeoutOf(values.timeout),
-    fizyr: values.fizyr === true,
-  };
-}
-
 /** Serves the demo service on stdin and stdout until stdin ends. */
 async function serveOnStdio(): Promise<void> {
   const server = await serveStdio({
@@ -225,71 +177,6 @@ async function serveOnStdio(): Promise<void> {
     onError: (error) => process.stderr.write(`peerlink: serving stdio failed: ${(error as Error).message}\n`),
   });
   await server.closed;
-}
-
-/** Starts the command of an `exec:` address and connects to it. */
-function spawnFrom(address: string, settings: CallSettings): Promise<RpcConnection> {
-  if (settings.tls !== undefined || settings.secretFile !== undefined) {
-    throw new UsageError(
-      "ERR_INVALID_ARGUMENT",
-      "--secret-file and the TLS options do not apply to exec: (the pipes to the child reach nobody else)",
-    );
-  }
-  const [command, ...args] = splitCommandLine(address.slice("exec:".length));
-  return spawn(command!, args, settings.fizyr ? { protocol: "fizyr" } : {});
-}
-
-/** Connects to `address` (or starts the command of an `exec:` address) for one command. */
-async function openClient(address: string, settings: CallSettings): Promise<RpcConnection> {
-  warnIfExposed(address, "call");
-  const { tls, secretFile } = settings;
-  return address.startsWith("exec:") ? await spawnFrom(address, settings) : await connect(address, {
-    ...(tls === undefined ? {} : { tls }),
-    ...(secretFile === undefined ? {} : { secretFile }),
-    ...(settings.fizyr ? { protocol: "fizyr" as const } : {}),
-    // A one-shot command needs no keepalive timer.
-    keepalive: false,
-  });
-}
-
-async function call(address: string, method: string, params: unknown, settings: CallSettings): Promise<void> {
-  const client = await openClient(address, settings);
-  const { timeout } = settings;
-  const options = timeout === undefined ? {} : { timeout };
-  try {
-    if (settings.streaming) {
-      for await (const item of client.stream(method, params, options)) process.stdout.write(`${toJson(item)}\n`);
-    } else {
-      process.stdout.write(`${toJson(await client.call(method, params, options))}\n`);
-    }
-  } finally {
-    await client.close();
-  }
-}
-
-/** Prints what the server at `address` serves: a table for a person, JSON for a program. */
-async function describeServer(address: string, settings: CallSettings, format: "json" | "table"): Promise<void> {
-  const client = await openClient(address, settings);
-  try {
-    const description = await client.describe(settings.timeout === undefined ? {} : { timeout: settings.timeout });
-    const text = format === "table" ? describeAsText(address, description) : `${toJson(inReadingOrder(description))}\n`;
-    process.stdout.write(text);
-  } finally {
-    await client.close();
-  }
-}
-
-/** `--timeout MS` as a number of milliseconds. */
-function timeoutOf(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = Number(text);
-  if (!Number.isInteger(ms) || ms < 0) {
-    throw new UsageError(
-      "ERR_INVALID_ARGUMENT",
-      `Expected --timeout to be milliseconds (a whole number), found "${text}"`,
-    );
-  }
-  return ms;
 }
 
 async function secret(path: string): Promise<void> {
@@ -367,37 +254,99 @@ function parse<const O extends (typeof COMMAND_OPTIONS)[keyof typeof COMMAND_OPT
   return parseArgs({ args, options, allowPositionals: true, strict: true });
 }
 
-/** Runs one command; false when the arguments do not form one. */
-async function run(command: string | undefined, args: string[]): Promise<boolean> {
+/** The command line does not form a command: the CLI says what is wrong, shows that command's usage and exits 2. */
+class ArgumentsError extends Error {
+  /**
+   * @param message What is wrong.
+   * @param command The command whose usage to show, if it is one.
+   */
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = "ArgumentsError";
+    this.command = command;
+  }
+
+  /** The command whose usage to show, if it is one. */
+  readonly command: string | undefined;
+}
+
+/** `value`, or an {@link ArgumentsError} naming the missing argument. */
+function required(value: string | undefined, command: string, what: string): string {
+  if (value === undefined) throw new ArgumentsError(`${command} needs ${what}`, command);
+  return value;
+}
+
+/** Throws an {@link ArgumentsError} when positional arguments are left over. */
+function noMore(extra: string[], command: string): void {
+  if (extra.length === 0) return;
+  const words = extra.map((word) => JSON.stringify(word)).join(" ");
+  throw new ArgumentsError(`${command} got more arguments than it takes: ${words}`, command);
+}
+
+/** Runs one command; resolves with the exit code. */
+async function run(command: string | undefined, args: string[]): Promise<number> {
   if (command === "serve") {
     const { values, positionals: [address, ...extra] } = parse(args, COMMAND_OPTIONS.serve);
-    if (address === undefined || extra.length > 0) return false;
-    if (address === "stdio" || address === "stdio:") await serveOnStdio();
-    else await serve(address, values);
+    const where = required(address, command, "an ADDRESS to serve on (or stdio)");
+    noMore(extra, command);
+    if (where === "stdio" || where === "stdio:") await serveOnStdio();
+    else await serve(where, values);
   } else if (command === "call" || command === "stream") {
-    const { values, positionals: [address, method, params, ...extra] } = parse(args, COMMAND_OPTIONS.call);
-    if (address === undefined || method === undefined || extra.length > 0) return false;
-    await call(address, method, parseParams(params), callSettings(values, command === "stream"));
-  } else if (command === "describe") {
-    const { values, positionals: [address, ...extra] } = parse(args, COMMAND_OPTIONS.describe);
-    if (address === undefined || extra.length > 0) return false;
-    if (values.json && values.table) {
-      throw new UsageError("ERR_INVALID_ARGUMENT", "Expected --json or --table, found both");
+    const { values, positionals: [given, ...rest] } = parse(args, COMMAND_OPTIONS.call);
+    const address = required(given, command, "an ADDRESS and a METHOD");
+    const settings = clientSettings(values);
+    const fdPaths = values.fd ?? [];
+    if (values.raw !== undefined) {
+      if (command === "stream") throw new ArgumentsError("--raw sends one request: use it with peerlink call", command);
+      const [body, ...extra] = rest;
+      noMore(extra, command);
+      return await callRaw(address, { serviceId: values.raw, body, encoding: values.encoding, fdPaths }, settings);
     }
-    const format = values.json ? "json" : values.table || process.stdout.isTTY ? "table" : "json";
-    await describeServer(address, callSettings(values, false), format);
+    if (values.encoding !== undefined) throw new ArgumentsError("--encoding goes with --raw", command);
+    const [method, params, ...extra] = rest;
+    const name = required(method, command, "a METHOD after the ADDRESS");
+    noMore(extra, command);
+    const request = { method: name, params: await callParams(params), fdPaths, streaming: command === "stream" };
+    await callServer(address, request, settings);
+  } else if (command === "describe" || command === "info") {
+    const { values, positionals: [address, ...extra] } = parse(args, COMMAND_OPTIONS[command]);
+    const target = required(address, command, "an ADDRESS");
+    noMore(extra, command);
+    const show = command === "describe" ? describeServer : showConnection;
+    await show(target, clientSettings(values), outputFormat(values));
   } else if (command === "cert") {
     const { values, positionals } = parse(args, COMMAND_OPTIONS.cert);
-    if (positionals.length > 0) return false;
+    noMore(positionals, command);
     await cert(values);
   } else if (command === "secret") {
     const { positionals: [path, ...extra] } = parse(args, COMMAND_OPTIONS.secret);
-    if (path === undefined || extra.length > 0) return false;
-    await secret(path);
+    const file = required(path, command, "the FILE to write the secret to");
+    noMore(extra, command);
+    await secret(file);
+  } else if (command === undefined) {
+    throw new ArgumentsError("Expected a command");
   } else {
-    return false;
+    throw new ArgumentsError(`Unknown command ${JSON.stringify(command)}`);
   }
-  return true;
+  return 0;
+}
+
+/** The lines of the usage that describe `command`, or the list of commands. */
+function usageOf(command: string | undefined): string {
+  const lines = USAGE.split("\n");
+  const known = command !== undefined && lines.some((line) => line.startsWith(`  peerlink ${command} `));
+  if (!known) {
+    const commands = lines.filter((line) => line.startsWith("  peerlink ")).map((line) => line.split(" ")[3]);
+    return `Commands: ${[...new Set(commands)].join(", ")}`;
+  }
+  const shown: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (line.startsWith("  peerlink ")) inside = line.startsWith(`  peerlink ${command} `);
+    else if (!line.startsWith("      ")) inside = false;
+    if (inside) shown.push(line);
+  }
+  return `Usage:\n${shown.join("\n")}`;
 }
 
 async function main([command, ...args]: string[]): Promise<number> {
@@ -405,15 +354,24 @@ async function main([command, ...args]: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  try {
-    if (await run(command, args)) return 0;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS")) throw error;
-    process.stderr.write(`peerlink: ${(error as Error).message}\n`);
+  if (command === "--version" || command === "-V" || command === "version") {
+    process.stdout.write(`peerlink ${packageVersion()}\n`);
+    return 0;
   }
-  process.stderr.write(`${USAGE}\n`);
-  return 2;
+  try {
+    return await run(command, args);
+  } catch (error) {
+    if (error instanceof Interrupted) return INTERRUPTED_EXIT_CODE;
+    const code = (error as { code?: unknown }).code;
+    const parseError = typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+    if (!parseError && !(error instanceof ArgumentsError)) throw error;
+    const message = (error as Error).message;
+    process.stderr.write(
+      `peerlink: ${message}\n${usageOf(parseError ? command : (error as ArgumentsError).command)}\n`,
+    );
+    process.stderr.write("Run peerlink --help for every command and option.\n");
+    return 2;
+  }
 }
 
 try {

@@ -11,11 +11,13 @@ import process from "node:process";
 import { UsageError } from "../../src/base/errors.ts";
 import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
 import { errnoOf } from "../../src/transport/socket_errors.ts";
-import { listenUnix } from "../../src/transport/unix_listener.ts";
+import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
+import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
 import { createNodeFile, nodeFileStatus } from "../node_fs.ts";
 import { bunGlobal } from "./bun_api.ts";
 import { bunCredentialsUnavailable } from "./credentials.ts";
+import { bunLibcIfAvailable } from "./lazy_libc.ts";
 import { bunStreamListener } from "./stream_listener.ts";
 import { connectBunStream } from "./stream_socket.ts";
 import { listenBunTcp } from "./tcp_listener.ts";
@@ -44,7 +46,9 @@ async function readTextFile(path: string): Promise<string> {
 export const bunRuntime: RuntimeAdapter = {
   name: "bun",
   listenStream: (address, options) => listenUnix(address, bunStreamListener, options),
+  adoptStream: (fd, shown) => adoptUnix(fd, bunStreamListener, shown),
   connectStream: connectBunStream,
+  ...activationOperations(bunLibcIfAvailable),
   listenTcp: listenBunTcp,
   connectTcp: connectBunTcp,
   readTextFile,

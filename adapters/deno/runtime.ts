@@ -15,7 +15,8 @@
  */
 
 import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
-import { listenUnix } from "../../src/transport/unix_listener.ts";
+import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
+import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
 import { connectNodeUnix, nodeUnixListener } from "../node_net/mod.ts";
 import { denoCredentialsUnavailable, denoFfiUsable, denoGuardLibc, denoStreamCredentials } from "./credentials.ts";
@@ -38,6 +39,12 @@ export const denoRuntime: RuntimeAdapter = {
     setUpSignalsEarly();
     return listenUnix(address, denoFfiUsable() ? nodeNetUnixListener : denoNativeUnixListener, options);
   },
+  // Deno.listen cannot serve a descriptor it did not open (it ignores `fd`); node:net can.
+  adoptStream(fd, shown) {
+    setUpSignalsEarly();
+    return adoptUnix(fd, nodeNetUnixListener, shown);
+  },
+  ...activationOperations(denoGuardLibc),
   connectStream: (address) =>
     denoFfiUsable() ? connectNodeUnix(address, denoStreamCredentials) : connectDenoUnix(address),
   ...seqpacket,

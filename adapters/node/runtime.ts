@@ -10,7 +10,8 @@
 import "./node_version.ts";
 import process from "node:process";
 import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
-import { listenUnix } from "../../src/transport/unix_listener.ts";
+import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
+import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
 import { createNodeFile, nodeFileStatus, nodeSocketFiles, readNodeTextFile } from "../node_fs.ts";
 import { connectNodeTcp, connectNodeUnix, listenNodeTcp, nodeUnixListener } from "../node_net/mod.ts";
@@ -18,12 +19,19 @@ import { nodeCredentialsUnavailable, nodeStreamCredentials } from "./credentials
 import { nodeStdio, spawnNodeChild } from "./child_process.ts";
 
 const unixListener = nodeUnixListener(nodeSocketFiles, nodeStreamCredentials);
+const activation = activationOperations(async () =>
+  nodeStreamCredentials.unavailable() === undefined
+    ? (await import("./seqpacket_ffi.ts")).loadLibc().catch(() => undefined)
+    : undefined
+);
 
 /** Node's socket operations. */
 export const nodeRuntime: RuntimeAdapter = {
   name: "node",
   listenStream: (address, options) => listenUnix(address, unixListener, options),
+  adoptStream: (fd, shown) => adoptUnix(fd, unixListener, shown),
   connectStream: (address) => connectNodeUnix(address, nodeStreamCredentials),
+  ...activation,
   listenTcp: listenNodeTcp,
   connectTcp: connectNodeTcp,
   readTextFile: readNodeTextFile,

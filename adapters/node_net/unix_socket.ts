@@ -56,6 +56,10 @@ export function nodeUnixListener(
       const [read, libc] = await Promise.all([credentials.reader(), guardLibc?.()]);
       return bind(path, address, read, libc);
     },
+    adopt: async (fd, address) => {
+      const [read, libc] = await Promise.all([credentials.reader(), guardLibc?.()]);
+      return bind({ fd }, address, read, libc);
+    },
     isStale: (path) =>
       new Promise((resolve) => {
         const socket = net.connect(path);
@@ -68,9 +72,9 @@ export function nodeUnixListener(
   };
 }
 
-/** Starts a server on `path`; rejects with the runtime's error. */
+/** Starts a server on `path`, or on a listening descriptor (`{ fd }`); rejects with the runtime's error. */
 function bind(
-  path: string,
+  path: string | { fd: number },
   address: string,
   read: CredentialsReader | undefined,
   libc: Libc | undefined,
@@ -87,7 +91,9 @@ function bind(
   return new Promise((resolve, reject) => {
     server.once("error", (error: Error & { code?: string }) => {
       // libuv reports a missing directory as EACCES; say what really went wrong.
-      if (error.code === "EACCES" && !path.startsWith("\0") && !existsSync(dirname(path))) error.code = "ENOENT";
+      if (error.code === "EACCES" && typeof path === "string" && !path.startsWith("\0") && !existsSync(dirname(path))) {
+        error.code = "ENOENT";
+      }
       reject(error);
     });
     const listening = (): void => {

@@ -14,7 +14,7 @@ import type { RuntimeAdapter, SeqpacketListenOptions } from "../transport/runtim
 import { RpcConnection } from "../rpc/connection.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { StreamMessageTransport } from "../transport/stream_transport.ts";
-import type { ConnectionInfo, Listener, MessageTransport } from "../transport/types.ts";
+import type { ConnectionInfo, Listener, MessageTransport, PacketSocket } from "../transport/types.ts";
 import { tcpConnectSettings, tcpListenSettings } from "./tcp_settings.ts";
 import { checkAddressOptions, checkEntryOptions } from "./validate_options.ts";
 import { clientSessionSettings, serverSessionSettings } from "./session_settings.ts";
@@ -23,6 +23,8 @@ import { UsageError } from "../base/errors.ts";
 import type { Address } from "../transport/address.ts";
 import type { ServeStdioFunction, SpawnFunction } from "./child_options.ts";
 import { bindChild } from "./bind_child.ts";
+import { type InheritedSocket, resolveInheritedSocket } from "./inherited_socket.ts";
+import { parseInheritedAddress } from "../transport/socket_activation.ts";
 import { startSession, streamOptions } from "./stream_session.ts";
 import type {
   ConnectFunction,
@@ -99,10 +101,13 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     parsed: Address,
     options: ListenTransportOptions,
     runtime: RuntimeAdapter,
+    inherited?: InheritedSocket,
   ): Promise<Listener<MessageTransport>> => {
     if (parsed.transport === "seqpacket") {
       return mapListener(
-        await runtime.listenSeqpacket(parsed, seqpacketOptions(options)),
+        await (inherited === undefined
+          ? runtime.listenSeqpacket(parsed, seqpacketOptions(options))
+          : adoptSeqpacket(runtime, inherited, seqpacketOptions(options))),
         (s) => new PacketMessageTransport(s),
       );
     }
@@ -111,6 +116,8 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     const onRejected = onError && ((error: unknown, info: ConnectionInfo) => callSafely(onError, error, info));
     const listener = isInetAddress(parsed)
       ? await runtime.listenTcp(parsed, await tcpListenSettings(runtime, options, `${entry}()`, onRejected))
+      : inherited !== undefined
+      ? await runtime.adoptStream(inherited.fd, inherited.shown)
       : await runtime.listenStream(parsed, options.mode === undefined ? {} : { mode: options.mode });
     return mapListener(listener, (stream) => new StreamMessageTransport(stream, streamOptions(options)));
   };
@@ -132,11 +139,26 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     return new StreamMessageTransport(stream, streamOptions(options));
   };
 
+  /** Parses a listen address; an inherited socket (`fd:3`, `systemd:`) is looked up and checked. */
+  const listenTarget = async (
+    entry: "listen" | "listenTransport",
+    address: string,
+    options: object,
+  ): Promise<{ parsed: Address; runtime: RuntimeAdapter; inherited?: InheritedSocket }> => {
+    const selector = parseInheritedAddress(address);
+    const parsed = selector === undefined ? parseAddress(address) : undefined;
+    if (parsed !== undefined) checkAddressOptions(entry, parsed, options);
+    const runtime = await loadRuntime();
+    if (selector === undefined) return { parsed: parsed!, runtime };
+    const inherited = await resolveInheritedSocket(selector, runtime);
+    checkAddressOptions(entry, inherited.address, options);
+    return { parsed: inherited.address, runtime, inherited };
+  };
+
   const listenTransport: ListenTransportFunction = async (address, given) => {
     const options = checkEntryOptions("listenTransport", given);
-    const parsed = parseAddress(address);
-    checkAddressOptions("listenTransport", parsed, options);
-    return openListener("listenTransport", parsed, options, await loadRuntime());
+    const { parsed, runtime, inherited } = await listenTarget("listenTransport", address, options);
+    return openListener("listenTransport", parsed, options, runtime, inherited);
   };
 
   const connectTransport: ConnectTransportFunction = async (address, given) => {
@@ -146,12 +168,12 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
 
   const listen: ListenFunction = async (address, given) => {
     const options = checkEntryOptions("listen", given);
-    const parsed = parseAddress(address);
-    checkAddressOptions("listen", parsed, options);
-    const runtime = await loadRuntime();
+    const { parsed, runtime, inherited } = await listenTarget("listen", address, options);
     // The secret file and the allow policy are checked before the socket exists.
     const settings = await serverSessionSettings(runtime, parsed, options);
-    return new RpcServer(await openListener("listen", parsed, options, runtime), options, settings);
+    const server = new RpcServer(await openListener("listen", parsed, options, runtime, inherited), options, settings);
+    if (options.notify === true) await notifyReady(runtime, server);
+    return server;
   };
 
   const connect: ConnectFunction = async (address, given) => {
@@ -196,6 +218,31 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     createSecretFile,
     ...bindChild(loadRuntime),
   };
+}
+
+/** Serves an inherited seqpacket socket, where the runtime can. */
+function adoptSeqpacket(
+  runtime: RuntimeAdapter,
+  inherited: InheritedSocket,
+  options: SeqpacketListenOptions,
+): Promise<Listener<PacketSocket>> {
+  if (runtime.adoptSeqpacket === undefined) {
+    throw new UsageError(
+      "ERR_UNSUPPORTED_PLATFORM",
+      `Cannot listen on "${inherited.shown}": seqpacket sockets cannot be adopted on ${runtime.name} yet`,
+    );
+  }
+  return runtime.adoptSeqpacket(inherited.fd, inherited.shown, options);
+}
+
+/** Tells the service manager the server is ready (`READY=1`); a failure closes the server. */
+async function notifyReady(runtime: RuntimeAdapter, server: RpcServer): Promise<void> {
+  try {
+    await runtime.notify("READY=1");
+  } catch (error) {
+    await server.close().catch(() => {});
+    throw error;
+  }
 }
 
 function seqpacketOptions(options: SeqpacketListenOptions): SeqpacketListenOptions {

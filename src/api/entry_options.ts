@@ -115,6 +115,14 @@ export interface ListenOptions<S extends Service = Service>
    * any unknown method.
    */
   describe?: boolean;
+  /**
+   * Once the server listens, tell the service manager it is ready: send
+   * `READY=1` to `$NOTIFY_SOCKET`, as `sd_notify(3)` does (for systemd's
+   * `Type=notify`). Nothing is sent when `NOTIFY_SOCKET` is not set. Needs
+   * the runtime's FFI (Node: koffi; Deno: `--allow-ffi`), else `listen`
+   * fails with `ERR_UNSUPPORTED_PLATFORM`. Default false.
+   */
+  notify?: boolean;
 }
 
 /** Options of `connect`. */

@@ -298,6 +298,7 @@ const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
     ...LISTENER,
     ...RPC,
     ...SESSION,
+    notify: aBoolean,
     protocol: oneOf("auto", "peerlink", "fizyr"),
     authFailureDelay: integerFrom(0, 60_000),
     maxConnections: integerFrom(1, MAX_MS),

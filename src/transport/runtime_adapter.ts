@@ -10,6 +10,7 @@
 import type { InetAddress, SocketAddress } from "./address.ts";
 import type { ChildExit, TlsError } from "../base/errors.ts";
 import type { ByteStream, ConnectionInfo, Listener, PacketSocket } from "./types.ts";
+import type { InheritedSocketType, ListenEnvironment } from "./socket_activation.ts";
 
 /** Options for creating a stream-socket listener. */
 export interface StreamListenOptions {
@@ -168,8 +169,36 @@ export interface SpawnedChild {
   kill(signal: "SIGTERM" | "SIGKILL"): void;
 }
 
+/** What socket activation needs of a runtime (`socket_activation.ts` decides what to do with it). */
+export interface ActivationOperations {
+  /**
+   * Reads `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES` and removes them
+   * from the environment (as `sd_listen_fds(1)` does), so that child
+   * processes do not take the sockets for theirs. Later calls return what
+   * the first one read.
+   */
+  takeListenEnvironment(): ListenEnvironment;
+  /**
+   * Asks the kernel what an inherited descriptor is.
+   *
+   * @param fd The descriptor.
+   * @param shown The address, for messages.
+   * @returns Its domain, type and whether it listens, or `undefined` where the FFI cannot be used.
+   * @throws {UsageError} `ERR_INVALID_ADDRESS` when the descriptor is not open or not a socket.
+   */
+  inheritedSocketType(fd: number, shown: string): Promise<InheritedSocketType | undefined>;
+  /**
+   * Sends `state` (`READY=1`) to the service manager at `$NOTIFY_SOCKET`, as `sd_notify` does.
+   *
+   * @param state The notification.
+   * @returns False when `NOTIFY_SOCKET` is not set (nothing is sent).
+   * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` without FFI, `ERR_CONNECTION_FAILED` when it cannot be sent.
+   */
+  notify(state: string): Promise<boolean>;
+}
+
 /** Socket operations of one runtime (Deno, Bun or Node). */
-export interface RuntimeAdapter {
+export interface RuntimeAdapter extends ActivationOperations {
   /** `"deno"`, `"bun"` or `"node"`. */
   readonly name: string;
   /**
@@ -180,6 +209,24 @@ export interface RuntimeAdapter {
    * @throws {UsageError} `ERR_ADDRESS_IN_USE`, `ERR_INVALID_ADDRESS`, `ERR_PERMISSION_DENIED` or `ERR_CONNECTION_FAILED`.
    */
   listenStream(address: SocketAddress, options: StreamListenOptions): Promise<Listener<ByteStream>>;
+  /**
+   * Serves an inherited Unix stream socket that is listening already; it
+   * is not closed by anything but the listener, and no file is removed.
+   *
+   * @param fd The descriptor.
+   * @param shown Its address in peerlink syntax (`fd:3`, `systemd:`).
+   * @throws {UsageError} `ERR_INVALID_ADDRESS` or `ERR_CONNECTION_FAILED` when the runtime cannot serve it.
+   */
+  adoptStream(fd: number, shown: string): Promise<Listener<ByteStream>>;
+  /**
+   * Serves an inherited Unix SOCK_SEQPACKET socket that is listening already.
+   *
+   * @param fd The descriptor.
+   * @param shown Its address in peerlink syntax.
+   * @param options Limits, range-checked by the caller.
+   * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` where seqpacket sockets cannot be adopted.
+   */
+  adoptSeqpacket?(fd: number, shown: string, options: SeqpacketOptions): Promise<Listener<PacketSocket>>;
   /**
    * Connects to a Unix stream socket.
    *

@@ -143,6 +143,15 @@ export interface UnixSocketOps<T> {
    */
   bind(path: string, address: string): Promise<BoundSocket<T>>;
   /**
+   * Serves a socket that is already bound and listening (inherited, see
+   * `socket_activation.ts`); absent where the runtime cannot.
+   *
+   * @param fd The listening descriptor.
+   * @param address The listener's address in peerlink syntax (`fd:3`, `systemd:`).
+   * @returns The socket.
+   */
+  adopt?(fd: number, address: string): Promise<BoundSocket<T>>;
+  /**
    * Connects a throw-away client to the socket file at `path`.
    *
    * @param path The socket file.
@@ -240,6 +249,29 @@ export async function listenUnix<T>(
     // While the socket still listens, nobody can have taken the path for stale: remove it first, then close.
     if (owned !== null) await removeIfSame(file, owned, files).catch(() => {});
   });
+}
+
+/**
+ * Listens on an inherited socket: it is someone else's (systemd's), so
+ * there is no file of ours to stage, chmod or remove on close.
+ *
+ * @param fd The listening descriptor.
+ * @param ops How the runtime serves this kind of socket; must have `adopt`.
+ * @param shown The listener's address in peerlink syntax (`fd:3`, `systemd:`).
+ * @returns The listener.
+ * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` without `adopt`, else as {@link listenUnix}.
+ */
+export async function adoptUnix<T>(fd: number, ops: UnixSocketOps<T>, shown: string): Promise<Listener<T>> {
+  if (ops.adopt === undefined) {
+    throw new UsageError("ERR_UNSUPPORTED_PLATFORM", `Cannot listen on ${shown}: this runtime cannot adopt sockets`);
+  }
+  let socket: BoundSocket<T>;
+  try {
+    socket = await ops.adopt(fd, shown);
+  } catch (error) {
+    throw mapped(error, shown);
+  }
+  return listenerOf(socket, shown, async () => {});
 }
 
 /** The listener around a bound socket; `release` runs once, before the socket is closed. */
