@@ -22,6 +22,7 @@ export function lazySeqpacket(load: () => Promise<{ seqpacketPlatform: Seqpacket
       .then(([binding, core]) => core.createSeqpacketOperations(binding.seqpacketPlatform));
   return {
     listenSeqpacket: async (address, options) => (await operations()).listenSeqpacket(address, options),
+    adoptSeqpacket: async (fd, shown, options) => (await operations()).adoptSeqpacket(fd, shown, options),
     connectSeqpacket: async (address, options) => (await operations()).connectSeqpacket(address, options),
     seqpacketPair: async (options) => (await operations()).seqpacketPair(options),
   };

@@ -357,6 +357,31 @@ describe("RPC over seqpacket", () => {
     await assertFdCount(before, "every descriptor sent, received and echoed was closed");
   });
 
+  test(
+    "2,000 calls 64 at a time, every 10th passing a descriptor, are all answered right",
+    { timeout: 30_000 },
+    async () => {
+      // Pipelined calls go out and come back several datagrams per system call (sendmmsg, recvmmsg);
+      // the ones that pass a descriptor go on their own, in order.
+      const before = openFdCount();
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < 2000) {
+          const i = next++;
+          if (i % 10 === 0) {
+            const { value, fds } = await client.callWithFds("relay", "echo", { fds: [alpha] });
+            assert.equal(value, "echo");
+            assert.equal(consume(fds[0]), "alpha");
+          } else {
+            assert.equal(await client.call("echo", `#${i}`), `#${i}`);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, worker));
+      await assertFdCount(before, "every descriptor sent and echoed was closed");
+    },
+  );
+
   test("an oversize message fails with ERR_MESSAGE_TOO_LARGE and the connection goes on", async () => {
     await assert.rejects(client.call("echo", new Uint8Array(70_000)), {
       code: "ERR_MESSAGE_TOO_LARGE",

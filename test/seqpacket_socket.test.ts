@@ -17,7 +17,7 @@ import { currentRuntime, loadRuntimeAdapter } from "../adapters/detect.ts";
 import { createSeqpacketOperations } from "../adapters/seqpacket/operations.ts";
 import { parseUnixAddress } from "../src/transport/address.ts";
 import type { SeqpacketListenOptions, SeqpacketOptions } from "../src/transport/runtime_adapter.ts";
-import type { Listener, PacketSocket } from "../src/transport/types.ts";
+import type { Listener, Packet, PacketSocket } from "../src/transport/types.ts";
 
 const runtime = currentRuntime();
 const adapter = await loadRuntimeAdapter();
@@ -50,6 +50,20 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `fn` with a descriptor open on a temporary file holding `content`, and closes it afterwards. */
+async function withOpenFile(content: string, fn: (fd: number, file: string) => Promise<void>): Promise<void> {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, "passed.txt");
+    fs.writeFileSync(file, content);
+    const fd = fs.openSync(file, "r");
+    try {
+      await fn(fd, file);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 }
 
 function openFdCount(): number {
@@ -90,7 +104,9 @@ test("a socket pair carries datagrams both ways, with boundaries and owned copie
     const second = await b.receive();
     assert.equal(decoder.decode(first?.data), "first");
     assert.equal(decoder.decode(second?.data), "second one");
-    assert.notEqual(first?.data.buffer, second?.data.buffer);
+    // Owned copies: writing into one datagram's bytes changes no other, and later receives change neither.
+    second!.data.fill(0x21);
+    assert.equal(decoder.decode(first?.data), "first");
     assert.deepEqual(first?.fds, []);
     await b.send(new Uint8Array(65536).fill(7), []);
     const large = await a.receive();
@@ -214,10 +230,7 @@ test("a 107-byte path, the longest sun_path takes, works", async () => {
 });
 
 test("a passed descriptor arrives as a new close-on-exec descriptor to the same file", async () => {
-  await withTempDir(async (dir) => {
-    const file = path.join(dir, "payload.txt");
-    fs.writeFileSync(file, "read through the passed fd");
-    const fd = fs.openSync(file, "r");
+  await withOpenFile("read through the passed fd", async (fd, file) => {
     const [a, b] = await seqpacketPair();
     try {
       await a.send(encoder.encode("take this"), [fd]);
@@ -241,17 +254,13 @@ test("a passed descriptor arrives as a new close-on-exec descriptor to the same 
       assert.equal(handle.closed, true);
       assert.equal(fs.fstatSync(fd).size, 26, "the sender's descriptor stays open");
     } finally {
-      fs.closeSync(fd);
       await closeAll(a, b);
     }
   });
 });
 
 test("1,000 descriptors passed one after another leak nothing on either side", async () => {
-  await withTempDir(async (dir) => {
-    const file = path.join(dir, "many.txt");
-    fs.writeFileSync(file, "x");
-    const fd = fs.openSync(file, "r");
+  await withOpenFile("x", async (fd) => {
     const [a, b] = await seqpacketPair({ maxFds: 4 });
     try {
       const before = openFdCount();
@@ -263,7 +272,6 @@ test("1,000 descriptors passed one after another leak nothing on either side", a
       }
       assert.equal(openFdCount(), before);
     } finally {
-      fs.closeSync(fd);
       await closeAll(a, b);
     }
   });
@@ -299,10 +307,7 @@ test("larger datagrams than the default send buffer work once maxPacketSize asks
 });
 
 test("datagrams or descriptors beyond the receiver's limits give ERR_TRUNCATED and leak nothing", async () => {
-  await withTempDir(async (dir) => {
-    const file = path.join(dir, "f.txt");
-    fs.writeFileSync(file, "x");
-    const fd = fs.openSync(file, "r");
+  await withOpenFile("x", async (fd) => {
     const { server, client, close } = await connectedPair({ maxPacketSize: 64, maxFds: 1 });
     try {
       const before = openFdCount();
@@ -318,10 +323,126 @@ test("datagrams or descriptors beyond the receiver's limits give ERR_TRUNCATED a
       assert.equal(decoder.decode(packet?.data), "still usable");
       packet?.fds[0]?.close();
     } finally {
-      fs.closeSync(fd);
       await close();
     }
   });
+});
+
+test("datagrams sent in one turn keep their order with those that pass descriptors or are large, past a full socket", async () => {
+  await withOpenFile("x", async (fd) => {
+    const [a, b] = await seqpacketPair({ maxPacketSize: 40_000 });
+    try {
+      const before = openFdCount();
+      // Small ones are gathered into one sendmmsg; every 25th passes a descriptor and every 40th is large,
+      // so they go on their own; the receiver's queue fills long before the 300th (EAGAIN mid-batch).
+      const expected = Array.from({ length: 300 }, (_, i) => i % 40 === 39 ? `#${i}`.padEnd(30_000, ".") : `#${i}`);
+      const sends = expected.map((text, i) => a.send(encoder.encode(text), i % 25 === 24 ? [fd] : []));
+      for (let i = 0; i < expected.length; i++) {
+        const packet = await b.receive();
+        assert.equal(decoder.decode(packet?.data), expected[i]);
+        assert.equal(packet?.fds.length, i % 25 === 24 ? 1 : 0, `descriptors of datagram ${i}`);
+        for (const handle of packet?.fds ?? []) handle.close();
+      }
+      await Promise.all(sends);
+      assert.equal(openFdCount(), before);
+    } finally {
+      await closeAll(a, b);
+    }
+  });
+});
+
+test("one receive that takes several datagrams hands them out in order, with their descriptors and errors", async () => {
+  await withOpenFile("x", async (fd) => {
+    const { server, client, close } = await connectedPair({ maxPacketSize: 64, maxFds: 1 });
+    try {
+      const before = openFdCount();
+      // All of them wait in the socket before the first receive, which takes them in one system call.
+      await Promise.all([
+        client.send(encoder.encode("first"), [fd]),
+        client.send(new Uint8Array(65), []),
+        client.send(encoder.encode("fds"), [fd, fd]),
+        client.send(encoder.encode("last"), []),
+      ]);
+      const first = await server.receive();
+      assert.equal(decoder.decode(first?.data), "first");
+      assert.equal(first?.fds.length, 1);
+      await assert.rejects(server.receive(), { code: "ERR_TRUNCATED", message: /64-byte limit/ });
+      await assert.rejects(server.receive(), { code: "ERR_TRUNCATED", message: /more than 1 file descriptors/ });
+      assert.equal(decoder.decode((await server.receive())?.data), "last");
+      first?.fds[0]?.close();
+      assert.equal(openFdCount(), before);
+    } finally {
+      await close();
+    }
+  });
+});
+
+test("closing a socket closes the descriptors of datagrams it took but did not hand out", async () => {
+  await withOpenFile("x", async (fd) => {
+    const [a, b] = await seqpacketPair();
+    try {
+      const before = openFdCount();
+      for (let i = 0; i < 5; i++) await a.send(encoder.encode(`#${i}`), [fd]);
+      const packet = await b.receive();
+      assert.equal(decoder.decode(packet?.data), "#0");
+      packet?.fds[0]?.close();
+      // The other four were taken by the same receive; only closing the socket can release them.
+      assert.ok(openFdCount() > before);
+      await b.close();
+      assert.equal(openFdCount(), before - 1);
+    } finally {
+      await closeAll(a, b);
+    }
+  });
+});
+
+/** A seqpacket socket's synchronous receive, which the transport uses when it is there. */
+function pollOf(socket: PacketSocket): () => Packet | undefined {
+  const poll = (socket as PacketSocket & { poll?: () => Packet | undefined }).poll;
+  assert.equal(typeof poll, "function");
+  return () => poll!.call(socket);
+}
+
+test("poll hands over what arrived without waiting, and a receive after a miss waits for the next", async () => {
+  const [a, b] = await seqpacketPair();
+  try {
+    const poll = pollOf(b);
+    assert.equal(poll(), undefined);
+    await a.send(encoder.encode("one"), []);
+    await a.send(encoder.encode("two"), []);
+    assert.equal(decoder.decode(poll()?.data), "one");
+    assert.equal(decoder.decode(poll()?.data), "two");
+    // After a miss the receive waits for readiness first: data that came in between (already there when the
+    // socket is armed, so reported at once, possibly before the wait is recorded) or that comes later wakes it.
+    for (let i = 0; i < 2000; i++) {
+      assert.equal(poll(), undefined);
+      const sent = a.send(encoder.encode(`#${i}`), []);
+      if (i % 2 === 0) await sent;
+      const packet = await Promise.race([b.receive(), delay(2000)]);
+      assert.notEqual(packet, "timeout", `round ${i} was not woken`);
+      assert.equal(decoder.decode((packet as Packet).data), `#${i}`);
+      await sent;
+    }
+  } finally {
+    await closeAll(a, b);
+  }
+});
+
+test("a peer that keeps a socket ready does not keep timers from running", async () => {
+  const [a, b] = await seqpacketPair();
+  try {
+    let firedAt = -1;
+    let round = 0;
+    setTimeout(() => firedAt = round, 0);
+    // Every send and receive completes at once, so nothing here waits for the event loop by itself.
+    for (; round < 20_000 && firedAt < 0; round++) {
+      await a.send(encoder.encode("x"), []);
+      await b.receive();
+    }
+    assert.ok(firedAt >= 0, "the timer ran while the socket stayed ready");
+  } finally {
+    await closeAll(a, b);
+  }
 });
 
 test("credentials are the peer process's pid, uid and gid", async () => {

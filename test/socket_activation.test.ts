@@ -134,19 +134,27 @@ describe(`socket activation (${runtimeName})`, { skip }, () => {
     }
   });
 
-  it("recognizes a seqpacket socket, which it cannot adopt yet", async () => {
+  it("serves calls on a seqpacket socket systemd passed, and leaves the socket file on close", async () => {
     const dir = tempDir();
     const path = join(dir.path, "packets.sock");
     const running = await launch(path, ["--seqpacket"], ["systemd:"]);
     try {
-      // The first connection starts the server; it is refused once the server exits.
-      const connecting = connect(`seqpacket:${path}`, { handshakeTimeout: 5000 }).then(
-        (client) => client.close(),
-        () => {},
-      );
-      const { stdout } = await running.exited;
-      assert.match(stdout, /error ERR_UNSUPPORTED_PLATFORM .*seqpacket sockets cannot be adopted/);
-      await connecting;
+      // The first connection starts the server; the launcher passes it the listening socket.
+      const client = await connect(`seqpacket:${path}`, { handshakeTimeout: 10_000 });
+      assert.equal(client.info.transport, "seqpacket");
+      assert.equal(await client.call("add", [20, 22]), 42);
+      assert.deepEqual(await client.call("activationVariables"), []);
+      assert.equal(await client.call("pid"), running.child.pid, "the launcher execs the server");
+      // A second connection is accepted by the adopted listener, not the launcher.
+      const second = await connect(`seqpacket:${path}`);
+      assert.equal(await second.call("add", [1, 1]), 2);
+      await second.close();
+      assert.equal(await client.call("shutdown"), true);
+      await client.close();
+      const result = await running.exited;
+      assert.match(result.stdout, /listening systemd:\n/);
+      assert.match(result.stdout, /closed\n/);
+      assert.ok(existsSync(path), "the socket file is the launcher's: it stays");
     } finally {
       await running.stop();
       dir.cleanup();

@@ -1,16 +1,23 @@
 /**
  * Bun's binding of the seqpacket layer, through `bun:ffi` (imported on
- * first use): the libc table in `bun:ffi` types, and a watcher that waits
- * for the poller's epoll descriptor in a Worker blocked in `poll()` (see
- * docs/ARCHITECTURE.md).
+ * first use): the libc table in `bun:ffi` types, and the lines that bind
+ * `epoll_wait` in the shared watcher thread (`../seqpacket/thread_watcher.ts`,
+ * see docs/ARCHITECTURE.md).
  *
  * @module
  */
 
 import process from "node:process";
-import type { EpollWatcher, Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
-import { pollfdFor } from "../seqpacket/layout.ts";
-import { createLibc, type CType, libcSymbols, POLL, type Signature } from "../seqpacket/libc_functions.ts";
+import type { Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
+import {
+  createLibc,
+  type CType,
+  EPOLL_WAIT,
+  ERRNO_LOCATION,
+  libcSymbols,
+  type Signature,
+} from "../seqpacket/libc_functions.ts";
+import { threadReadiness } from "../seqpacket/thread_watcher.ts";
 
 /** The part of `bun:ffi` used here, declared locally so that other type checkers accept this file. */
 interface BunFfi {
@@ -20,15 +27,6 @@ interface BunFfi {
   ): { symbols: Record<Name, (...args: unknown[]) => unknown> };
   ptr(value: Uint8Array): number;
   toArrayBuffer(pointer: number, offset: number, length: number): ArrayBuffer;
-}
-
-/** Bun's Worker, which adds `ref` and `unref` to the web API. */
-interface BunWorker {
-  postMessage(message: unknown): void;
-  onmessage: ((event: unknown) => void) | null;
-  onerror: ((event: { message?: string }) => void) | null;
-  ref(): void;
-  unref(): void;
 }
 
 /** Kept in a variable so that no other runtime's tooling tries to resolve it. */
@@ -75,73 +73,21 @@ async function bindLibc(): Promise<Libc> {
   });
 }
 
-async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
-  return { libc: await loadLibc(), watch: (epfd) => new WorkerWatcher(epfd) };
-}
-
-/**
- * The Worker's code: the first message carries the struct pollfd; on each
- * later message, block in poll() until the epoll descriptor is readable,
- * then answer.
- */
-const WORKER_SOURCE = `
-import { dlopen } from "bun:ffi";
-const { symbols } = dlopen("libc.so.6", { poll: ${JSON.stringify(bunSymbol(POLL))} });
-let pollfd;
-self.onmessage = (event) => {
-  if (typeof event.data === "object") {
-    pollfd = new Uint8Array(event.data.pollfd);
-    return;
-  }
-  symbols.poll(pollfd, 1, -1);
-  self.postMessage(0);
-};
+/** Binds `epoll_wait` and errno inside the watcher thread. */
+const WATCHER_BINDING = `
+const { dlopen, toArrayBuffer } = require("bun:ffi");
+const { symbols } = dlopen("libc.so.6", {
+  epoll_wait: ${JSON.stringify(bunSymbol(EPOLL_WAIT))},
+  __errno_location: ${JSON.stringify(bunSymbol(ERRNO_LOCATION))},
+});
+const errnoCell = new Int32Array(toArrayBuffer(symbols.__errno_location(), 0, 4));
+const epollWait = (epfd, events, maxEvents) => symbols.epoll_wait(epfd, events, maxEvents, -1);
+const errno = () => errnoCell[0];
 `;
 
-/** Waits for the epoll descriptor in a Worker blocked in poll(). */
-class WorkerWatcher implements EpollWatcher {
-  readonly #epfd: number;
-  #worker: BunWorker | null = null;
-  #resolve: (() => void) | null = null;
-  #reject: ((error: unknown) => void) | null = null;
-
-  constructor(epfd: number) {
-    this.#epfd = epfd;
-  }
-
-  readable(): Promise<void> {
-    const worker = this.#worker ?? this.#start();
-    return new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-      worker.ref();
-      worker.postMessage(1);
-    });
-  }
-
-  #start(): BunWorker {
-    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
-    const WorkerClass = (globalThis as unknown as { Worker: new (url: string) => BunWorker }).Worker;
-    const worker = new WorkerClass(url);
-    worker.onmessage = () => {
-      worker.unref();
-      const resolve = this.#resolve;
-      this.#resolve = this.#reject = null;
-      resolve?.();
-    };
-    // A failed watcher must fail the waiters (the poller rejects them) rather than leave them hanging.
-    worker.onerror = (event) => {
-      worker.unref();
-      this.#worker = null;
-      const reject = this.#reject;
-      this.#resolve = this.#reject = null;
-      reject?.(new Error(`The seqpacket watcher thread failed: ${event.message ?? "unknown error"}`));
-    };
-    worker.postMessage({ pollfd: pollfdFor(this.#epfd).buffer });
-    worker.unref();
-    this.#worker = worker;
-    return worker;
-  }
+async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
+  const libc = await loadLibc();
+  return { libc, readiness: (layout) => threadReadiness(WATCHER_BINDING, { libc, layout }) };
 }
 
 /** Bun's platform, file operations and FFI binding, for the shared seqpacket layer. */

@@ -1,17 +1,24 @@
 /**
  * Deno's binding of the seqpacket layer, through `Deno.dlopen` (needs
- * `--allow-ffi`): the libc table in Deno's FFI types, and a watcher that
- * waits for the poller's epoll descriptor with one `poll()` call on Deno's
- * blocking thread pool (see docs/ARCHITECTURE.md). libc is opened
+ * `--allow-ffi`): the libc table in Deno's FFI types, and the lines that
+ * bind `epoll_wait` in the shared watcher thread (`../seqpacket/thread_watcher.ts`,
+ * see docs/ARCHITECTURE.md). libc is opened
  * once, when the first seqpacket socket is made or the first peer
  * credentials of a Unix stream socket are read.
  *
  * @module
  */
 
-import type { EpollWatcher, Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
-import { pollfdFor } from "../seqpacket/layout.ts";
-import { createLibc, type CType, libcSymbols, POLL, type Signature } from "../seqpacket/libc_functions.ts";
+import type { Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
+import {
+  createLibc,
+  type CType,
+  EPOLL_WAIT,
+  ERRNO_LOCATION,
+  libcSymbols,
+  type Signature,
+} from "../seqpacket/libc_functions.ts";
+import { threadReadiness } from "../seqpacket/thread_watcher.ts";
 
 /**
  * The part of the `Deno` namespace used here, declared locally so that this
@@ -44,36 +51,34 @@ function denoSymbol(signature: Signature): { parameters: string[]; result: strin
   return { parameters: signature.args.map((type) => DENO_TYPES[type][0]), result: DENO_TYPES[signature.result][1] };
 }
 
-type PollFunction = (fds: Uint8Array, count: number, timeout: number) => Promise<number>;
-
-/** The process's bindings: the libc table, and `poll` once more as a call on the blocking thread pool. */
-interface DenoBindings {
-  readonly libc: Libc;
-  readonly pollOffThread: PollFunction;
-}
-
-let bindings: DenoBindings | undefined;
+let libc: Libc | undefined;
 
 /** Opens libc once per process; throws `NotCapable` without `--allow-ffi`. */
-function bind(): DenoBindings {
-  if (bindings !== undefined) return bindings;
+function bind(): Libc {
+  if (libc !== undefined) return libc;
   const ffi = deno();
-  const symbols = ffi.dlopen("libc.so.6", {
-    ...libcSymbols(denoSymbol),
-    // The same poll(2), run on Deno's blocking thread pool: it returns a promise.
-    poll_off_thread: { ...denoSymbol(POLL), name: "poll", nonblocking: true },
-  }).symbols;
+  const symbols = ffi.dlopen("libc.so.6", libcSymbols(denoSymbol)).symbols;
   const errno = new Int32Array(ffi.UnsafePointerView.getArrayBuffer(symbols.__errno_location(), 4));
-  const libc = createLibc(symbols, {
+  libc = createLibc(symbols, {
     errno: () => errno[0] ?? 0,
     allocate(size) {
       const bytes = new Uint8Array(new ArrayBuffer(size));
       return { bytes, address: BigInt(ffi.UnsafePointer.value(ffi.UnsafePointer.of(bytes))) };
     },
   });
-  bindings = { libc, pollOffThread: symbols.poll_off_thread as PollFunction };
-  return bindings;
+  return libc;
 }
+
+/** Binds `epoll_wait` and errno inside the watcher thread (which inherits `--allow-ffi`). */
+const WATCHER_BINDING = `
+const { symbols } = Deno.dlopen("libc.so.6", {
+  epoll_wait: ${JSON.stringify(denoSymbol(EPOLL_WAIT))},
+  __errno_location: ${JSON.stringify(denoSymbol(ERRNO_LOCATION))},
+});
+const errnoCell = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(symbols.__errno_location(), 4));
+const epollWait = (epfd, events, maxEvents) => symbols.epoll_wait(epfd, events, maxEvents, -1);
+const errno = () => errnoCell[0];
+`;
 
 /**
  * Opens libc once per process (later calls return the same bindings); also
@@ -84,27 +89,12 @@ function bind(): DenoBindings {
  * @throws `NotCapable` without `--allow-ffi`.
  */
 export function loadLibc(): Promise<Libc> {
-  return Promise.resolve().then(() => bind().libc);
+  return Promise.resolve().then(bind);
 }
 
 async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
-  const { libc, pollOffThread } = await Promise.resolve().then(bind);
-  return { libc, watch: (epfd) => new BlockingPoolWatcher(pollOffThread, epfd) };
-}
-
-/** Waits for the epoll descriptor with one nonblocking (thread pool) `poll()` call. */
-class BlockingPoolWatcher implements EpollWatcher {
-  readonly #poll: PollFunction;
-  readonly #pollfd: Uint8Array;
-
-  constructor(poll: PollFunction, epfd: number) {
-    this.#poll = poll;
-    this.#pollfd = pollfdFor(epfd);
-  }
-
-  async readable(): Promise<void> {
-    await this.#poll(this.#pollfd, 1, -1);
-  }
+  const libc = await loadLibc();
+  return { libc, readiness: (layout) => threadReadiness(WATCHER_BINDING, { libc, layout }) };
 }
 
 /** Deno's platform, file operations and FFI binding, for the shared seqpacket layer. */

@@ -1,8 +1,8 @@
 /**
  * Node's binding of the seqpacket layer, through koffi (an optional peer
  * dependency, imported on first use): the libc table as koffi prototypes,
- * and a watcher that puts the poller's epoll descriptor in a libuv poll
- * handle on Node's own event loop (see docs/ARCHITECTURE.md).
+ * and a libuv poll handle per descriptor on Node's own event loop for
+ * readiness (`../seqpacket/handle_readiness.ts`, see docs/ARCHITECTURE.md).
  * Refused in worker threads.
  *
  * @module
@@ -12,7 +12,9 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import { isMainThread } from "node:worker_threads";
 import { UsageError } from "../../src/base/errors.ts";
-import type { EpollWatcher, Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
+import type { Libc, SeqpacketBackend, SeqpacketPlatform } from "../seqpacket/libc.ts";
+import { HandleReadiness, type PollHandle } from "../seqpacket/handle_readiness.ts";
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from "../seqpacket/linux.ts";
 import { createLibc, type CType, libcSymbols, type NativeFunction } from "../seqpacket/libc_functions.ts";
 
 /** The subset of koffi's API used here; its own typings vary between releases. */
@@ -21,13 +23,22 @@ interface Koffi {
   errno(): number;
   address(value: unknown): bigint;
   node?: {
-    poll?(fd: number, options: { readable: boolean }, callback: () => void): KoffiPollHandle | null;
+    poll?(fd: number, options: KoffiPollOptions, callback: KoffiPollCallback): KoffiPollHandle | null;
   };
 }
 
+interface KoffiPollOptions {
+  readable: boolean;
+  writable: boolean;
+}
+
+/** koffi passes the libuv status (negative on error) and what was seen. */
+type KoffiPollCallback = (status: number, seen: { readable: boolean; writable: boolean; disconnect: boolean }) => void;
+
 interface KoffiPollHandle {
-  start(options: { readable: boolean }, callback: () => void): void;
+  start(options: KoffiPollOptions, callback: KoffiPollCallback): void;
   stop(): void;
+  close(): void;
   ref(): void;
   unref(): void;
 }
@@ -125,51 +136,77 @@ async function loadSeqpacketBackend(): Promise<SeqpacketBackend> {
       "Seqpacket sockets on Node need koffi 3.3 or later (koffi.node.poll is missing); run `npm install koffi@3`",
     );
   }
-  return { libc, watch: (epfd) => new UvPollWatcher(poll, epfd) };
+  return { libc, readiness: () => new HandleReadiness((fd, ready) => new UvPollHandle(poll, fd, ready)) };
 }
 
-/** Watches the epoll descriptor with a libuv poll handle on Node's own loop. */
-class UvPollWatcher implements EpollWatcher {
+/** Descriptors whose poll handles fired in this turn of the loop, and what each saw. */
+const fired = new Map<UvPollHandle, number>();
+
+/**
+ * koffi calls poll callbacks from libuv without Node's callback scope, so
+ * promise reactions queued there would wait for the next unrelated callback
+ * (on Node 26, until the next timer fired: 2 s instead of 1.5 ms). One
+ * setImmediate per turn (it runs in the same loop iteration and drains the
+ * microtask queue after it) hands every handle that fired its events.
+ */
+function deliverFired(): void {
+  const handles = [...fired];
+  fired.clear();
+  for (const [handle, events] of handles) handle.deliver(events);
+}
+
+/** A libuv poll handle on one descriptor, through koffi. */
+class UvPollHandle implements PollHandle {
   readonly #poll: KoffiPoll;
-  readonly #epfd: number;
+  readonly #fd: number;
+  readonly #ready: (events: number) => void;
   #handle: KoffiPollHandle | null = null;
-  #started = false;
-  #resolve: (() => void) | null = null;
 
-  constructor(poll: KoffiPoll, epfd: number) {
+  constructor(poll: KoffiPoll, fd: number, ready: (events: number) => void) {
     this.#poll = poll;
-    this.#epfd = epfd;
+    this.#fd = fd;
+    this.#ready = ready;
   }
 
-  readable(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#resolve = resolve;
-      if (this.#handle === null) {
-        this.#handle = this.#poll(this.#epfd, { readable: true }, () => this.#ready());
-        if (this.#handle === null) throw new Error("koffi could not watch the epoll descriptor");
-        this.#started = true;
-      } else if (!this.#started) {
-        this.#handle.start({ readable: true }, () => this.#ready());
-        this.#started = true;
-      }
-      this.#handle.ref();
-    });
-  }
-
-  #ready(): void {
-    const resolve = this.#resolve;
-    this.#resolve = null;
-    this.#handle?.unref();
-    if (resolve === null) {
-      this.#handle?.stop();
-      this.#started = false;
-      return;
+  start(events: number): void {
+    const options = { readable: (events & EPOLLIN) !== 0, writable: (events & EPOLLOUT) !== 0 };
+    if (this.#handle === null) {
+      this.#handle = this.#poll(this.#fd, options, this.#fired);
+      if (this.#handle === null) throw new Error("koffi could not watch a seqpacket descriptor");
+    } else {
+      this.#handle.start(options, this.#fired);
     }
-    // koffi calls this from libuv without Node's callback scope, so promise reactions queued here would wait
-    // for the next unrelated callback (on Node 26, until the next timer fired: 2 s instead of 1.5 ms).
-    // setImmediate runs in this loop iteration and drains the microtask queue after it.
-    setImmediate(resolve);
   }
+
+  stop(): void {
+    this.#handle?.stop();
+  }
+
+  ref(): void {
+    this.#handle?.ref();
+  }
+
+  unref(): void {
+    this.#handle?.unref();
+  }
+
+  close(): void {
+    fired.delete(this);
+    this.#handle?.close();
+    this.#handle = null;
+  }
+
+  /** Hands over what fired, in a callback after which promise reactions run. */
+  deliver(events: number): void {
+    if (this.#handle !== null) this.#ready(events);
+  }
+
+  readonly #fired: KoffiPollCallback = (status, seen) => {
+    const events = status < 0 ? EPOLLERR : (seen.readable ? EPOLLIN : 0) | (seen.writable ? EPOLLOUT : 0) |
+      (seen.disconnect ? EPOLLHUP : 0);
+    if (fired.size === 0) setImmediate(deliverFired);
+    fired.set(this, (fired.get(this) ?? 0) | events);
+  };
 }
 
 /** Node's platform, file operations and FFI binding, for the shared seqpacket layer. */

@@ -80,6 +80,10 @@ export const MSG_CONTROL = 32;
 export const MSG_CONTROLLEN = 40;
 export const MSG_FLAGS = 48;
 
+/** struct mmsghdr (64 bytes): a msghdr, then the kernel's `msg_len` and padding. */
+export const MMSGHDR_SIZE = 64;
+export const MMSG_LEN = 56;
+
 /** struct iovec (16 bytes). */
 export const IOVEC_SIZE = 16;
 export const IOV_BASE = 0;

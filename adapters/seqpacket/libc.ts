@@ -2,7 +2,7 @@
  * What each runtime provides to the seqpacket layer: sync libc bindings
  * (built from the one signature table in `libc_functions.ts`), memory with
  * a stable address, a way to learn without blocking the JavaScript thread
- * that an epoll descriptor has become readable, and its platform.
+ * that descriptors became ready, and its platform.
  * Everything else lives in the shared files of this folder.
  *
  * Pointer arguments are `Uint8Array`s (or `null` for NULL); every binding
@@ -11,6 +11,8 @@
  *
  * @module
  */
+
+import type { StructLayout } from "./layout.ts";
 
 /** Memory whose address never changes, for pointers stored inside structures. */
 export interface NativeMemory {
@@ -39,7 +41,11 @@ export interface Libc {
   accept4(fd: number, flags: number): number;
   connect(fd: number, address: Uint8Array, length: number): number;
   sendmsg(fd: number, message: Uint8Array, flags: number): number;
+  /** sendmmsg(2): `messages` holds `count` struct mmsghdr. */
+  sendmmsg(fd: number, messages: Uint8Array, count: number, flags: number): number;
   recvmsg(fd: number, message: Uint8Array, flags: number): number;
+  /** recvmmsg(2) without a timeout: `messages` holds `count` struct mmsghdr. */
+  recvmmsg(fd: number, messages: Uint8Array, count: number, flags: number): number;
   getsockopt(fd: number, level: number, name: number, value: Uint8Array, length: Uint8Array): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
   shutdown(fd: number, how: number): number;
@@ -51,12 +57,6 @@ export interface Libc {
 
   epoll_create1(flags: number): number;
   epoll_ctl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
-  /** Only ever called with timeout 0 on the JavaScript thread. */
-  epoll_wait(epfd: number, events: Uint8Array, maxEvents: number, timeout: number): number;
-  eventfd(initial: number, flags: number): number;
-  /** Reads or writes the 8-byte counter of an eventfd. */
-  read(fd: number, buffer: Uint8Array, length: number): number;
-  write(fd: number, buffer: Uint8Array, length: number): number;
 
   /** File operations on NUL-terminated paths, so that seqpacket listeners need no other permission than FFI. */
   statx(dirfd: number, path: Uint8Array, flags: number, mask: number, buffer: Uint8Array): number;
@@ -69,19 +69,34 @@ export interface Libc {
   mkdtemp(template: Uint8Array): number;
 }
 
-/**
- * Waits off the JavaScript thread for one epoll descriptor to become
- * readable. The shared poller calls {@link EpollWatcher.readable} only while
- * some socket operation is waiting, at most one call at a time, and wakes an
- * outstanding call through an eventfd in the epoll set when nothing waits
- * any more.
- */
-export interface EpollWatcher {
+/** One descriptor's membership in the runtime's readiness mechanism. */
+export interface Registration {
   /**
-   * Resolves once the descriptor is readable (or spuriously). While the
-   * promise is pending it keeps the process alive.
+   * Waits until the descriptor reports one of `events` (or an error or
+   * hang-up), or until {@link Registration.close} is called. While some
+   * operation waits, the process stays alive.
+   *
+   * @param events EPOLLIN and/or EPOLLOUT.
    */
-  readable(): Promise<void>;
+  wait(events: number): Promise<void>;
+  /** Stops watching the descriptor and wakes every waiter. Call before closing the descriptor. */
+  close(): void;
+}
+
+/**
+ * How a runtime learns, without blocking the JavaScript thread, that
+ * non-blocking descriptors became ready: Deno and Bun through one epoll set
+ * watched by a thread (`poller.ts`), Node through a libuv poll handle per
+ * descriptor on its own loop (`handle_readiness.ts`).
+ */
+export interface Readiness {
+  /**
+   * Adds a descriptor; nothing is watched until an operation waits on it.
+   *
+   * @param fd A non-blocking descriptor.
+   * @returns Its registration.
+   */
+  register(fd: number): Registration;
 }
 
 /** What a runtime binding provides once loaded. */
@@ -89,11 +104,11 @@ export interface SeqpacketBackend {
   /** The libc bindings. */
   readonly libc: Libc;
   /**
-   * Creates the watcher of `epfd`; called once per process.
+   * Creates the process's readiness mechanism; called once per process.
    *
-   * @param epfd The poller's epoll descriptor.
+   * @param layout The architecture's struct layout.
    */
-  watch(epfd: number): EpollWatcher;
+  readiness(layout: StructLayout): Readiness;
 }
 
 /** How a runtime's `seqpacket_ffi.ts` describes itself to the shared layer. */

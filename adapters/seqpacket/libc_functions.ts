@@ -21,8 +21,11 @@ export interface Signature {
   readonly result: CType;
 }
 
-/** `poll(2)`: bound for sync calls with timeout 0, and by the Deno and Bun watchers for their blocking waits. */
-export const POLL: Signature = { args: ["pointer", "size", "int"], result: "int" };
+/** `epoll_wait(2)`: bound only by the Deno and Bun watcher threads, for their blocking waits. */
+export const EPOLL_WAIT: Signature = { args: ["int", "pointer", "int", "int"], result: "int" };
+
+/** `__errno_location()`, for runtimes that read errno through memory (Deno and Bun). */
+export const ERRNO_LOCATION: Signature = { args: [], result: "pointer" };
 
 /** The name of a libc function behind {@link Libc}. */
 export type LibcFunctionName = Exclude<keyof Libc, "errno" | "allocate">;
@@ -36,8 +39,10 @@ export const LIBC_FUNCTIONS: Readonly<Record<LibcFunctionName, Signature>> = {
   accept4: { args: ["int", "pointer", "pointer", "int"], result: "int" },
   connect: { args: ["int", "pointer", "uint32"], result: "int" },
   sendmsg: { args: ["int", "pointer", "int"], result: "ssize" },
+  sendmmsg: { args: ["int", "pointer", "uint32", "int"], result: "int" },
   recvmsg: { args: ["int", "pointer", "int"], result: "ssize" },
-  poll: POLL,
+  recvmmsg: { args: ["int", "pointer", "uint32", "int", "pointer"], result: "int" },
+  poll: { args: ["pointer", "size", "int"], result: "int" },
   // Variadic in C; bound with its one int argument, which both 64-bit ABIs pass as for a fixed one.
   fcntl: { args: ["int", "int", "int"], result: "int" },
   getsockopt: { args: ["int", "int", "int", "pointer", "pointer"], result: "int" },
@@ -46,10 +51,6 @@ export const LIBC_FUNCTIONS: Readonly<Record<LibcFunctionName, Signature>> = {
   close: { args: ["int"], result: "int" },
   epoll_create1: { args: ["int"], result: "int" },
   epoll_ctl: { args: ["int", "int", "int", "pointer"], result: "int" },
-  epoll_wait: { args: ["int", "pointer", "int", "int"], result: "int" },
-  eventfd: { args: ["uint32", "int"], result: "int" },
-  read: { args: ["int", "pointer", "size"], result: "ssize" },
-  write: { args: ["int", "pointer", "size"], result: "ssize" },
   statx: { args: ["int", "pointer", "int", "uint32", "pointer"], result: "int" },
   chmod: { args: ["pointer", "uint32"], result: "int" },
   link: { args: ["pointer", "pointer"], result: "int" },
@@ -58,9 +59,6 @@ export const LIBC_FUNCTIONS: Readonly<Record<LibcFunctionName, Signature>> = {
   rmdir: { args: ["pointer"], result: "int" },
   mkdtemp: { args: ["pointer"], result: "pointer" },
 };
-
-/** `__errno_location()`, for runtimes that read errno through memory (Deno and Bun). */
-const ERRNO_LOCATION: Signature = { args: [], result: "pointer" };
 
 /**
  * Describes every function a runtime binds, in its FFI's terms: the
@@ -117,9 +115,11 @@ export function createLibc(
     return call;
   });
   const accept4 = functions.accept4;
+  const recvmmsg = functions.recvmmsg;
   return {
     ...(calls as unknown as Libc),
     accept4: (fd, flags) => accept4(fd, null, null, flags) as number,
+    recvmmsg: (fd, messages, count, flags) => recvmmsg(fd, messages, count, flags, null) as number,
     errno: memory.errno,
     allocate: memory.allocate,
   };

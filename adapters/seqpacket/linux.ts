@@ -27,7 +27,7 @@ export const MSG_CMSG_CLOEXEC = 0x40000000;
 /** The kernel's limit of descriptors in one SCM_RIGHTS message. */
 export const SCM_MAX_FD = 253;
 
-/** epoll and eventfd. */
+/** epoll. */
 export const EPOLL_CLOEXEC = 0o2000000;
 export const EPOLL_CTL_ADD = 1;
 export const EPOLL_CTL_DEL = 2;
@@ -39,11 +39,15 @@ export const EPOLLHUP = 0x10;
 export const EPOLLONESHOT = 0x40000000;
 /** poll(2). */
 export const POLLIN = 0x1;
-export const EFD_CLOEXEC = 0o2000000;
-export const EFD_NONBLOCK = 0o4000;
 
 /** fcntl(2): duplicate a descriptor, close-on-exec. */
 export const F_DUPFD_CLOEXEC = 1030;
+/** fcntl(2): descriptor flags (FD_CLOEXEC) and file status flags (O_NONBLOCK). */
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+export const O_NONBLOCK = 0o4000;
 
 /** statx(2), for the identity of socket files. */
 export const AT_FDCWD = -100;

@@ -10,15 +10,15 @@
 
 import type { SocketAddress } from "../../src/transport/address.ts";
 import type { Listener, PacketSocket } from "../../src/transport/types.ts";
-import { type BoundSocket, listenUnix, type UnixSocketOps } from "../../src/transport/unix_listener.ts";
-import type { Registration } from "./poller.ts";
+import { adoptUnix, type BoundSocket, listenUnix, type UnixSocketOps } from "../../src/transport/unix_listener.ts";
+import type { Registration } from "./libc.ts";
 import type { SeqpacketSystem, SocketLimits } from "./system.ts";
 import { SeqpacketSocket } from "./socket.ts";
 import { SystemCallError } from "./errors.ts";
 import { packSockaddr } from "./layout.ts";
 import { Errno } from "../../src/transport/errno.ts";
-import { EPOLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from "./linux.ts";
-import { AGAIN, RetryQueue } from "./retry_queue.ts";
+import { EPOLLIN, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK } from "./linux.ts";
+import { AGAIN, RetryQueue, SocketBudget } from "./retry_queue.ts";
 
 /** Settings of a listener beyond its sockets' limits. */
 export interface ListenerSettings extends SocketLimits {
@@ -45,6 +45,28 @@ export function listen(
   return listenUnix(address, seqpacketSocketOps(system, settings), { mode: settings.mode });
 }
 
+/**
+ * Serves an inherited seqpacket socket that is bound and listening already
+ * (socket activation, `fd:N`). The descriptor is made non-blocking and
+ * close-on-exec, as sockets of our own are; the listener closes it, and no
+ * socket file is removed (it is the service manager's).
+ *
+ * @param system The process's seqpacket state.
+ * @param fd The listening descriptor (its kind was checked by the caller).
+ * @param shown Its address in peerlink syntax (`fd:3`, `systemd:`).
+ * @param settings Limits of accepted sockets (file mode and backlog do not apply).
+ * @returns The listener.
+ * @throws {UsageError} `ERR_CONNECTION_FAILED` if the descriptor cannot be set up, `ERR_INVALID_ARGUMENT` if the system cannot send datagrams of `maxPacketSize`.
+ */
+export function adopt(
+  system: SeqpacketSystem,
+  fd: number,
+  shown: string,
+  settings: ListenerSettings,
+): Promise<Listener<PacketSocket>> {
+  return adoptUnix(fd, seqpacketSocketOps(system, settings), shown);
+}
+
 function seqpacketSocketOps(system: SeqpacketSystem, settings: ListenerSettings): UnixSocketOps<PacketSocket> {
   const libc = system.libc;
   return {
@@ -58,6 +80,18 @@ function seqpacketSocketOps(system: SeqpacketSystem, settings: ListenerSettings)
         if (libc.bind(fd, sockaddr.bytes, sockaddr.length) !== 0) throw new SystemCallError("bind", libc.errno());
       } catch (error) {
         libc.close(fd);
+        return Promise.reject(error);
+      }
+      return Promise.resolve(new BoundListener(system, fd, address, settings));
+    },
+    adopt(fd, address) {
+      try {
+        const flags = libc.fcntl(fd, F_GETFL, 0);
+        if (flags < 0) throw new SystemCallError("fcntl", libc.errno());
+        if (libc.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) throw new SystemCallError("fcntl", libc.errno());
+        if (libc.fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) throw new SystemCallError("fcntl", libc.errno());
+        system.prepare(fd, settings);
+      } catch (error) {
         return Promise.reject(error);
       }
       return Promise.resolve(new BoundListener(system, fd, address, settings));
@@ -96,9 +130,9 @@ class BoundListener implements BoundSocket<PacketSocket> {
     this.#address = address;
     this.#limits = { maxPacketSize: settings.maxPacketSize, maxFds: settings.maxFds };
     this.#backlog = settings.backlog;
-    const registration = system.poller.register(fd);
+    const registration = system.readiness.register(fd);
     this.#registration = registration;
-    this.#accepts = new RetryQueue(() => registration.wait(EPOLLIN));
+    this.#accepts = new RetryQueue(() => registration.wait(EPOLLIN), new SocketBudget());
   }
 
   /** Starts listening (after the socket file got its mode). */

@@ -1,41 +1,33 @@
 /**
- * The msghdr, iovec, control area and data area used for every sendmsg and
- * recvmsg of the process. Calls are synchronous and never overlap, so one
- * set of buffers, grown to the largest socket's limits, serves all sockets.
+ * The msghdr, iovec, control area and data area of every `sendmsg` of the
+ * process: datagrams that pass descriptors, are too large for the send
+ * batch, or wait in a socket's queue. Calls are synchronous and never
+ * overlap, so one set of buffers, grown to the largest socket's limits,
+ * serves all sockets. Receives use `receive_batch.ts`.
  *
  * @module
  */
 
 import type { Libc, NativeMemory } from "./libc.ts";
 import {
-  CMSG_HEADER_SIZE,
-  CMSG_LEN_OFFSET,
-  CMSG_LEVEL_OFFSET,
-  CMSG_TYPE_OFFSET,
-  cmsgAlign,
-  cmsgLen,
   cmsgSpace,
   IOV_BASE,
   IOV_LEN,
   IOVEC_SIZE,
   MSG_CONTROL,
   MSG_CONTROLLEN,
-  MSG_FLAGS,
   MSG_IOV,
   MSG_IOVLEN,
-  MSG_NAME,
-  MSG_NAMELEN,
   MSGHDR_SIZE,
 } from "./layout.ts";
-import { MSG_CMSG_CLOEXEC, SCM_RIGHTS, SOL_SOCKET } from "./linux.ts";
+import { writeRights } from "./control_messages.ts";
 
-/** Packs and unpacks msghdr structures in memory with stable addresses. */
+/** Packs msghdr structures in memory with stable addresses. */
 export class MessageBuffer {
   readonly #libc: Libc;
   readonly #header: NativeMemory;
   readonly #headerView: DataView;
   #control: NativeMemory;
-  #controlView: DataView;
   #data: NativeMemory;
 
   /**
@@ -44,11 +36,13 @@ export class MessageBuffer {
   constructor(libc: Libc) {
     this.#libc = libc;
     this.#header = libc.allocate(MSGHDR_SIZE + IOVEC_SIZE);
-    this.#headerView = view(this.#header.bytes);
+    this.#headerView = new DataView(this.#header.bytes.buffer);
     this.#control = libc.allocate(cmsgSpace(4));
-    this.#controlView = view(this.#control.bytes);
     this.#data = libc.allocate(4096);
+    // No name, one iovec at the data area (the allocation is zeroed); only lengths and the control area change.
     this.#headerView.setBigUint64(MSG_IOV, this.#header.address + BigInt(MSGHDR_SIZE), true);
+    this.#headerView.setBigUint64(MSG_IOVLEN, 1n, true);
+    this.#headerView.setBigUint64(MSGHDR_SIZE + IOV_BASE, this.#data.address, true);
   }
 
   /**
@@ -58,103 +52,36 @@ export class MessageBuffer {
    * @param maxFds Most descriptors per datagram.
    */
   reserve(maxPacketSize: number, maxFds: number): void {
-    if (maxPacketSize > this.#data.bytes.length) this.#data = this.#libc.allocate(maxPacketSize);
-    if (cmsgSpace(4 * maxFds) > this.#control.bytes.length) {
-      this.#control = this.#libc.allocate(cmsgSpace(4 * maxFds));
-      this.#controlView = view(this.#control.bytes);
+    if (maxPacketSize > this.#data.bytes.length) {
+      this.#data = this.#libc.allocate(maxPacketSize);
+      this.#headerView.setBigUint64(MSGHDR_SIZE + IOV_BASE, this.#data.address, true);
     }
+    if (cmsgSpace(4 * maxFds) > this.#control.bytes.length) this.#control = this.#libc.allocate(cmsgSpace(4 * maxFds));
   }
 
   /**
-   * Sends `data` with `fds` in one SCM_RIGHTS message. The caller checked the
-   * limits given to {@link MessageBuffer.reserve}.
+   * Sends `head` and `body` as one datagram, with `fds` in one SCM_RIGHTS
+   * message. The caller checked the limits given to {@link MessageBuffer.reserve}.
    *
    * @param fd The socket.
-   * @param data The datagram.
+   * @param head The first bytes of the datagram.
+   * @param body The rest (may be empty).
    * @param fds Descriptors to pass.
    * @param flags sendmsg flags.
    * @returns The bytes sent, or minus errno.
    */
-  send(fd: number, data: Uint8Array, fds: readonly number[], flags: number): number {
-    this.#data.bytes.set(data);
+  send(fd: number, head: Uint8Array, body: Uint8Array, fds: readonly number[], flags: number): number {
+    const data = this.#data.bytes;
+    data.set(head);
+    if (body.length > 0) data.set(body, head.length);
+    const header = this.#headerView;
     const controlLength = fds.length === 0 ? 0 : cmsgSpace(4 * fds.length);
-    if (controlLength > 0) {
-      const control = this.#controlView;
-      this.#control.bytes.fill(0, 0, controlLength);
-      control.setBigUint64(CMSG_LEN_OFFSET, BigInt(cmsgLen(4 * fds.length)), true);
-      control.setInt32(CMSG_LEVEL_OFFSET, SOL_SOCKET, true);
-      control.setInt32(CMSG_TYPE_OFFSET, SCM_RIGHTS, true);
-      fds.forEach((passed, i) => control.setInt32(CMSG_HEADER_SIZE + 4 * i, passed, true));
-    }
-    this.#prepare(data.length, controlLength);
+    if (controlLength > 0) writeRights(new DataView(this.#control.bytes.buffer, 0, controlLength), fds);
+    // size_t fields below 2^32: the high halves stay zero.
+    header.setBigUint64(MSG_CONTROL, controlLength === 0 ? 0n : this.#control.address, true);
+    header.setUint32(MSG_CONTROLLEN, controlLength, true);
+    header.setUint32(MSGHDR_SIZE + IOV_LEN, head.length + body.length, true);
     const sent = this.#libc.sendmsg(fd, this.#header.bytes, flags);
     return sent < 0 ? -this.#libc.errno() : sent;
   }
-
-  /**
-   * Receives one datagram into the buffers.
-   *
-   * @param fd The socket.
-   * @param maxPacketSize Room offered for the datagram; a longer one sets MSG_TRUNC.
-   * @param maxFds Room offered for descriptors; more set MSG_CTRUNC.
-   * @param flags recvmsg flags.
-   * @returns The datagram's length, or minus errno.
-   */
-  receive(fd: number, maxPacketSize: number, maxFds: number, flags: number): number {
-    this.#prepare(maxPacketSize, maxFds === 0 ? 0 : cmsgSpace(4 * maxFds));
-    const received = this.#libc.recvmsg(fd, this.#header.bytes, flags);
-    return received < 0 ? -this.#libc.errno() : received;
-  }
-
-  /** msg_flags of the last receive, without the MSG_CMSG_CLOEXEC echo. */
-  receivedFlags(): number {
-    return this.#headerView.getInt32(MSG_FLAGS, true) & ~MSG_CMSG_CLOEXEC;
-  }
-
-  /** Every descriptor in the SCM_RIGHTS messages of the last receive. */
-  receivedFds(): number[] {
-    const fds: number[] = [];
-    const length = Math.min(Number(this.#headerView.getBigUint64(MSG_CONTROLLEN, true)), this.#control.bytes.length);
-    const control = this.#controlView;
-    let offset = 0;
-    while (offset + CMSG_HEADER_SIZE <= length) {
-      const cmsgLength = Number(control.getBigUint64(offset + CMSG_LEN_OFFSET, true));
-      if (cmsgLength < CMSG_HEADER_SIZE || offset + cmsgLength > length) break;
-      if (
-        control.getInt32(offset + CMSG_LEVEL_OFFSET, true) === SOL_SOCKET &&
-        control.getInt32(offset + CMSG_TYPE_OFFSET, true) === SCM_RIGHTS
-      ) {
-        const count = Math.floor((cmsgLength - CMSG_HEADER_SIZE) / 4);
-        for (let i = 0; i < count; i++) fds.push(control.getInt32(offset + CMSG_HEADER_SIZE + 4 * i, true));
-      }
-      offset += cmsgAlign(cmsgLength);
-    }
-    return fds;
-  }
-
-  /**
-   * Copies out the data of the last receive.
-   *
-   * @param length Bytes received.
-   * @returns A new array the caller owns.
-   */
-  receivedData(length: number): Uint8Array {
-    return this.#data.bytes.slice(0, length);
-  }
-
-  #prepare(dataLength: number, controlLength: number): void {
-    const header = this.#headerView;
-    header.setBigUint64(MSG_NAME, 0n, true);
-    header.setUint32(MSG_NAMELEN, 0, true);
-    header.setBigUint64(MSG_IOVLEN, 1n, true);
-    header.setBigUint64(MSG_CONTROL, controlLength === 0 ? 0n : this.#control.address, true);
-    header.setBigUint64(MSG_CONTROLLEN, BigInt(controlLength), true);
-    header.setInt32(MSG_FLAGS, 0, true);
-    header.setBigUint64(MSGHDR_SIZE + IOV_BASE, this.#data.address, true);
-    header.setBigUint64(MSGHDR_SIZE + IOV_LEN, BigInt(dataLength), true);
-  }
-}
-
-function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

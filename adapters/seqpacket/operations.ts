@@ -15,11 +15,14 @@ import { DEFAULT_SOCKET_MODE } from "../../src/transport/unix_listener.ts";
 import type { SeqpacketPlatform } from "./libc.ts";
 import { layoutFor, type StructLayout, unsupportedPlatform } from "./layout.ts";
 import { SeqpacketSystem, type SocketLimits } from "./system.ts";
-import { listen } from "./listener.ts";
+import { adopt, listen } from "./listener.ts";
 import { connect, pair } from "./connect.ts";
 
 /** The seqpacket operations of a runtime adapter. */
-export type SeqpacketOperations = Pick<RuntimeAdapter, "listenSeqpacket" | "connectSeqpacket" | "seqpacketPair">;
+export type SeqpacketOperations = Pick<
+  RuntimeAdapter,
+  "listenSeqpacket" | "connectSeqpacket" | "seqpacketPair" | "adoptSeqpacket"
+>;
 
 /** Default `maxPacketSize`: 64 KiB, which fits in the kernel's default send buffer. */
 export const DEFAULT_MAX_PACKET_SIZE = 65536;
@@ -59,6 +62,10 @@ export function createSeqpacketOperations(platform: SeqpacketPlatform): Seqpacke
         backlog: options.backlog ?? DEFAULT_BACKLOG,
       };
       return listen(await load(), address, settings);
+    },
+    async adoptSeqpacket(fd, shown, options) {
+      const settings = { ...limits(options), mode: DEFAULT_SOCKET_MODE, backlog: DEFAULT_BACKLOG };
+      return adopt(await load(), fd, shown, settings);
     },
     async connectSeqpacket(address, options) {
       return connect(await load(), address, limits(options));

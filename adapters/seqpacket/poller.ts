@@ -1,111 +1,97 @@
 /**
- * The process-wide readiness poller shared by every seqpacket socket: one
- * epoll set in which each waiting socket is armed with EPOLLONESHOT, an
- * eventfd that ends an outstanding watch once nothing waits, and the
- * runtime's {@link EpollWatcher}, which reports off the JavaScript thread
- * that the epoll descriptor became readable. The events are then collected
- * with a zero-timeout epoll_wait and the waiters woken (see
- * docs/ARCHITECTURE.md).
+ * The readiness of Deno and Bun: one epoll set per process in which each
+ * waiting descriptor is armed with EPOLLONESHOT, and an {@link EpollWatcher}
+ * (`thread_watcher.ts`) that collects its events off the JavaScript thread
+ * and hands them over; the waiters of the ready descriptors are then woken
+ * on the JavaScript thread (see docs/ARCHITECTURE.md).
  *
  * @module
  */
 
-import type { EpollWatcher, Libc } from "./libc.ts";
+import type { Libc, Readiness, Registration } from "./libc.ts";
 import type { StructLayout } from "./layout.ts";
 import { SystemCallError } from "./errors.ts";
-import { Errno } from "../../src/transport/errno.ts";
-import {
-  EFD_CLOEXEC,
-  EFD_NONBLOCK,
-  EPOLL_CLOEXEC,
-  EPOLL_CTL_ADD,
-  EPOLL_CTL_DEL,
-  EPOLL_CTL_MOD,
-  EPOLLERR,
-  EPOLLHUP,
-  EPOLLIN,
-  EPOLLONESHOT,
-} from "./linux.ts";
+import { Waiters } from "./waiters.ts";
+import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLONESHOT } from "./linux.ts";
 
-/** One socket's membership in the poller. */
-export interface Registration {
+/** What the poller gives its watcher. */
+export interface WatchTarget {
+  /** The poller's epoll descriptor. */
+  readonly epfd: number;
+  /** The architecture's `epoll_event` layout. */
+  readonly layout: StructLayout;
   /**
-   * Waits until the descriptor reports one of `events` (or an error or
-   * hang-up), or until {@link Registration.close} is called.
+   * One event the watcher collected, handed over on the JavaScript thread.
    *
-   * @param events EPOLLIN and/or EPOLLOUT.
+   * @param token The `data` the descriptor was armed with.
+   * @param events The reported `events` mask.
    */
-  wait(events: number): Promise<void>;
-  /** Removes the descriptor from the epoll set and wakes every waiter. Call before closing the descriptor. */
-  close(): void;
+  readonly dispatch: (token: number, events: number) => void;
+  /** The watcher broke: the poller fails its waiters. */
+  readonly fail: (error: unknown) => void;
 }
 
-interface Waiter {
-  events: number;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+/**
+ * Collects the events of the poller's epoll set without blocking the
+ * JavaScript thread, for the whole life of the process once started. A
+ * descriptor is armed only while an operation waits on it, and EPOLLONESHOT
+ * disarms it once reported, so the watcher has nothing to report in between.
+ */
+export interface EpollWatcher {
+  /**
+   * Keeps the process alive while some operation waits (`true`) or lets it
+   * exit (`false`); the first call starts the watcher.
+   *
+   * @param waiting Whether some operation waits.
+   */
+  hold(waiting: boolean): void;
 }
 
 interface Entry {
-  fd: number;
-  token: number;
+  readonly fd: number;
+  readonly token: number;
   added: boolean;
+  /** The events the descriptor is armed for, as far as this thread knows (0 once an event was handed over). */
   armed: number;
-  waiters: Waiter[];
+  readonly waiters: Waiters;
   closed: boolean;
 }
 
-const WAKE_TOKEN = 0;
-const BATCH = 64;
-
-/** The epoll set, its eventfd and the bookkeeping of who waits for what. */
-export class EpollPoller {
+/** The epoll set and the bookkeeping of who waits for what. */
+export class EpollPoller implements Readiness {
   readonly #libc: Libc;
   readonly #layout: StructLayout;
   readonly #epfd: number;
-  readonly #wakeFd: number;
   readonly #watcher: EpollWatcher;
   readonly #entries = new Map<number, Entry>();
-  readonly #events: Uint8Array;
-  readonly #eventsView: DataView;
   readonly #ctl: Uint8Array;
   readonly #ctlView: DataView;
-  readonly #counter = new Uint8Array(8);
-  #nextToken = 1;
+  #nextToken = 0;
   /** Entries with at least one waiter. */
   #waiting = 0;
-  /** True while a {@link EpollWatcher.readable} call is outstanding. */
-  #watching = false;
 
   /**
-   * Creates the epoll set and its eventfd.
+   * Creates the epoll set.
    *
    * @param libc The runtime's libc bindings.
    * @param layout The architecture's struct layout.
-   * @param watch Creates the runtime's watcher of the epoll descriptor.
-   * @throws {SystemCallError} if epoll_create1 or eventfd fail.
+   * @param watch Creates the runtime's watcher of the epoll set.
+   * @throws {SystemCallError} if epoll_create1 fails.
    */
-  constructor(libc: Libc, layout: StructLayout, watch: (epfd: number) => EpollWatcher) {
+  constructor(libc: Libc, layout: StructLayout, watch: (target: WatchTarget) => EpollWatcher) {
     this.#libc = libc;
     this.#layout = layout;
-    this.#events = new Uint8Array(BATCH * layout.epollEventSize);
-    this.#eventsView = new DataView(this.#events.buffer);
     this.#ctl = new Uint8Array(layout.epollEventSize);
     this.#ctlView = new DataView(this.#ctl.buffer);
     const epfd = libc.epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) throw new SystemCallError("epoll_create1", libc.errno());
-    const wakeFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wakeFd < 0) {
-      const errno = libc.errno();
-      libc.close(epfd);
-      throw new SystemCallError("eventfd", errno);
-    }
     this.#epfd = epfd;
-    this.#wakeFd = wakeFd;
-    if (this.#control(EPOLL_CTL_ADD, wakeFd, EPOLLIN, WAKE_TOKEN) !== 0) {
-      throw new SystemCallError("epoll_ctl", libc.errno());
-    }
-    this.#watcher = watch(epfd);
+    this.#watcher = watch({
+      epfd,
+      layout,
+      dispatch: (token, events) => this.#dispatch(token, events),
+      fail: (error) => this.#fail(error),
+    });
   }
 
   /**
@@ -115,10 +101,8 @@ export class EpollPoller {
    * @returns Its registration.
    */
   register(fd: number): Registration {
-    while (this.#nextToken === WAKE_TOKEN || this.#entries.has(this.#nextToken)) {
-      this.#nextToken = (this.#nextToken + 1) >>> 0;
-    }
-    const entry: Entry = { fd, token: this.#nextToken, added: false, armed: 0, waiters: [], closed: false };
+    while (this.#entries.has(this.#nextToken)) this.#nextToken = (this.#nextToken + 1) >>> 0;
+    const entry: Entry = { fd, token: this.#nextToken, added: false, armed: 0, waiters: new Waiters(), closed: false };
     this.#nextToken = (this.#nextToken + 1) >>> 0;
     this.#entries.set(entry.token, entry);
     return {
@@ -129,16 +113,14 @@ export class EpollPoller {
 
   #wait(entry: Entry, events: number): Promise<void> {
     if (entry.closed) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const wanted = events | entry.waiters.reduce((mask, waiter) => mask | waiter.events, 0);
-      if ((wanted & ~entry.armed) !== 0 && !this.#arm(entry, wanted)) {
-        reject(new SystemCallError("epoll_ctl", this.#libc.errno()));
-        return;
-      }
-      if (entry.waiters.length === 0) this.#waiting++;
-      entry.waiters.push({ events, resolve, reject });
-      this.#watch();
-    });
+    const wanted = events | entry.waiters.wanted;
+    if ((wanted & ~entry.armed) !== 0 && !this.#arm(entry, wanted)) {
+      return Promise.reject(new SystemCallError("epoll_ctl", this.#libc.errno()));
+    }
+    const woken = entry.waiters.add(events);
+    // Last: holding the watcher may dispatch events that are already in, and the waiter must be there for them.
+    if (entry.waiters.size === 1 && this.#waiting++ === 0) this.#hold();
+    return woken;
   }
 
   #arm(entry: Entry, events: number): boolean {
@@ -160,88 +142,45 @@ export class EpollPoller {
     entry.closed = true;
     this.#entries.delete(entry.token);
     if (entry.added) this.#libc.epoll_ctl(this.#epfd, EPOLL_CTL_DEL, entry.fd, null);
-    const waiters = entry.waiters;
-    entry.waiters = [];
-    if (waiters.length > 0) this.#waiting--;
-    for (const waiter of waiters) waiter.resolve();
-    if (this.#waiting === 0 && this.#watching) this.#wake();
+    if (entry.waiters.size > 0) this.#stopWaiting();
+    entry.waiters.wakeAll();
   }
 
-  /** Makes the epoll descriptor readable so an outstanding watch returns. */
-  #wake(): void {
-    new DataView(this.#counter.buffer).setBigUint64(0, 1n, true);
-    this.#libc.write(this.#wakeFd, this.#counter, 8);
-  }
-
-  #watch(): void {
-    if (this.#watching || this.#waiting === 0) return;
-    this.#watching = true;
-    let watch: Promise<void>;
+  #hold(): void {
     try {
-      watch = this.#watcher.readable();
+      this.#watcher.hold(true);
     } catch (error) {
-      watch = Promise.reject(error);
+      this.#fail(error);
     }
-    watch.then(() => this.#collect(), (error) => this.#fail(error));
   }
 
-  /** Reads every pending event without blocking and resolves the waiters. */
-  #collect(): void {
-    this.#watching = false;
-    const size = this.#layout.epollEventSize;
-    const dataOffset = this.#layout.epollDataOffset;
-    for (;;) {
-      const count = this.#libc.epoll_wait(this.#epfd, this.#events, BATCH, 0);
-      if (count < 0) {
-        if (this.#libc.errno() === Errno.EINTR) continue;
-        this.#fail(new SystemCallError("epoll_wait", this.#libc.errno()));
-        return;
-      }
-      for (let i = 0; i < count; i++) {
-        const events = this.#eventsView.getUint32(i * size, true);
-        const token = this.#eventsView.getUint32(i * size + dataOffset, true);
-        if (token === WAKE_TOKEN) {
-          this.#libc.read(this.#wakeFd, this.#counter, 8);
-        } else {
-          this.#dispatch(token, events);
-        }
-      }
-      if (count < BATCH) break;
-    }
-    this.#watch();
+  #stopWaiting(): void {
+    if (--this.#waiting === 0) this.#watcher.hold(false);
   }
 
   #dispatch(token: number, events: number): void {
     const entry = this.#entries.get(token);
     if (entry === undefined) return;
     entry.armed = 0;
-    if (entry.waiters.length === 0) return;
-    const ready: Waiter[] = [];
-    const rest: Waiter[] = [];
-    for (const waiter of entry.waiters) {
-      (events & (waiter.events | EPOLLERR | EPOLLHUP) ? ready : rest).push(waiter);
+    if (entry.waiters.size === 0) return;
+    const rest = entry.waiters.wake(events);
+    if (rest === 0) {
+      this.#stopWaiting();
+    } else if (!this.#arm(entry, rest)) {
+      this.#stopWaiting();
+      entry.waiters.fail(new SystemCallError("epoll_ctl", this.#libc.errno()));
     }
-    entry.waiters = rest;
-    if (rest.length === 0) {
-      this.#waiting--;
-    } else if (!this.#arm(entry, rest.reduce((mask, waiter) => mask | waiter.events, 0))) {
-      const error = new SystemCallError("epoll_ctl", this.#libc.errno());
-      entry.waiters = [];
-      this.#waiting--;
-      for (const waiter of rest) waiter.reject(error);
-    }
-    for (const waiter of ready) waiter.resolve();
   }
 
   /** The watcher broke: fail every waiter rather than spin. */
   #fail(error: unknown): void {
-    this.#watching = false;
     for (const entry of this.#entries.values()) {
-      const waiters = entry.waiters;
-      entry.waiters = [];
       entry.armed = 0;
-      for (const waiter of waiters) waiter.reject(error);
+      entry.waiters.fail(error);
     }
-    this.#waiting = 0;
+    if (this.#waiting > 0) {
+      this.#waiting = 0;
+      this.#watcher.hold(false);
+    }
   }
 }

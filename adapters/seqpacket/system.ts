@@ -1,5 +1,5 @@
 /**
- * Per-process state of the seqpacket layer (libc bindings, poller, message
+ * Per-process state of the seqpacket layer (libc bindings, readiness, message
  * buffers, the runtime's file operations) and the socket set-up steps every
  * kind of socket shares.
  *
@@ -10,11 +10,12 @@ import { libcSocketFiles } from "./socket_files.ts";
 import { UsageError } from "../../src/base/errors.ts";
 import type { PeerCredentials } from "../../src/transport/types.ts";
 import type { SocketFileOps } from "../../src/transport/unix_listener.ts";
-import type { Libc, SeqpacketBackend } from "./libc.ts";
+import type { Libc, Readiness, SeqpacketBackend } from "./libc.ts";
 import type { StructLayout } from "./layout.ts";
 import { readPeerCredentials } from "./peer_credentials.ts";
-import { EpollPoller } from "./poller.ts";
 import { MessageBuffer } from "./message_buffer.ts";
+import { SendBatch } from "./send_batch.ts";
+import { ReceiveBatch } from "./receive_batch.ts";
 import { SystemCallError } from "./errors.ts";
 import { AF_UNIX, SO_SNDBUF, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_SEQPACKET, SOL_SOCKET } from "./linux.ts";
 
@@ -33,10 +34,14 @@ const SNDBUF_OVERHEAD = 32;
 export class SeqpacketSystem {
   /** The runtime's libc bindings. */
   readonly libc: Libc;
-  /** The readiness poller. */
-  readonly poller: EpollPoller;
-  /** The msghdr buffers. */
+  /** The runtime's readiness mechanism. */
+  readonly readiness: Readiness;
+  /** The msghdr buffers of sendmsg. */
   readonly buffer: MessageBuffer;
+  /** The buffers of every receive. */
+  readonly receiver: ReceiveBatch;
+  /** Datagrams gathered for one sendmmsg. */
+  readonly batch: SendBatch;
   /** The socket-file operations of listeners, through the same libc bindings. */
   readonly files: SocketFileOps;
   /** Closes a descriptor; the close function given to received descriptors. */
@@ -50,8 +55,10 @@ export class SeqpacketSystem {
     const libc = backend.libc;
     this.libc = libc;
     this.files = libcSocketFiles(libc);
-    this.poller = new EpollPoller(libc, layout, (epfd) => backend.watch(epfd));
+    this.readiness = backend.readiness(layout);
     this.buffer = new MessageBuffer(libc);
+    this.receiver = new ReceiveBatch(libc);
+    this.batch = new SendBatch(libc);
     this.closeFd = (fd) => {
       libc.close(fd);
     };
@@ -97,6 +104,7 @@ export class SeqpacketSystem {
       }
     }
     this.buffer.reserve(limits.maxPacketSize, limits.maxFds);
+    this.receiver.reserve(limits.maxPacketSize, limits.maxFds);
   }
 
   #sendBufferSize(fd: number): number {

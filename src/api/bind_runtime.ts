@@ -14,7 +14,7 @@ import type { RuntimeAdapter, SeqpacketListenOptions } from "../transport/runtim
 import { RpcConnection } from "../rpc/connection.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { StreamMessageTransport } from "../transport/stream_transport.ts";
-import type { ConnectionInfo, Listener, MessageTransport, PacketSocket } from "../transport/types.ts";
+import type { ConnectionInfo, Listener, MessageTransport } from "../transport/types.ts";
 import { tcpConnectSettings, tcpListenSettings } from "./tcp_settings.ts";
 import { checkAddressOptions, checkEntryOptions } from "./validate_options.ts";
 import { clientSessionSettings, serverSessionSettings } from "./session_settings.ts";
@@ -107,7 +107,7 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
       return mapListener(
         await (inherited === undefined
           ? runtime.listenSeqpacket(parsed, seqpacketOptions(options))
-          : adoptSeqpacket(runtime, inherited, seqpacketOptions(options))),
+          : runtime.adoptSeqpacket(inherited.fd, inherited.shown, seqpacketOptions(options))),
         (s) => new PacketMessageTransport(s),
       );
     }
@@ -218,21 +218,6 @@ export function bindRuntime(loadRuntime: () => Promise<RuntimeAdapter>): BoundAp
     createSecretFile,
     ...bindChild(loadRuntime),
   };
-}
-
-/** Serves an inherited seqpacket socket, where the runtime can. */
-function adoptSeqpacket(
-  runtime: RuntimeAdapter,
-  inherited: InheritedSocket,
-  options: SeqpacketListenOptions,
-): Promise<Listener<PacketSocket>> {
-  if (runtime.adoptSeqpacket === undefined) {
-    throw new UsageError(
-      "ERR_UNSUPPORTED_PLATFORM",
-      `Cannot listen on "${inherited.shown}": seqpacket sockets cannot be adopted on ${runtime.name} yet`,
-    );
-  }
-  return runtime.adoptSeqpacket(inherited.fd, inherited.shown, options);
 }
 
 /** Tells the service manager the server is ready (`READY=1`); a failure closes the server. */

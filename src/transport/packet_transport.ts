@@ -8,19 +8,43 @@
 import { closeUnclaimed } from "../base/fd_handle.ts";
 import { frameTooLarge } from "../wire/frame_decoder.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader, writeHeader } from "../wire/message.ts";
-import type { ConnectionInfo, MessageTransport, PacketSocket } from "./types.ts";
+import type { ConnectionInfo, MessageTransport, Packet, PacketSocket } from "./types.ts";
+
+/**
+ * A packet socket that may also hand over a datagram that already arrived
+ * without waiting (the seqpacket sockets of every runtime do).
+ */
+export interface PollablePacketSocket extends PacketSocket {
+  /**
+   * Takes the next datagram if it already arrived. Not called while a `receive` is pending.
+   *
+   * @returns The packet, or `undefined` when `receive` has to be called (to wait, or to see the end).
+   */
+  poll?(): Packet | undefined;
+  /**
+   * Sends `head` and `body` as one datagram, as `send` would their concatenation.
+   *
+   * @param head The first bytes.
+   * @param body The rest.
+   * @param fds Descriptors to pass.
+   */
+  sendParts?(head: Uint8Array, body: Uint8Array, fds: readonly number[]): Promise<void>;
+}
+
+const NO_FDS: readonly number[] = [];
 
 /** Carries messages over a seqpacket socket, with file descriptors. */
 export class PacketMessageTransport implements MessageTransport {
-  readonly #socket: PacketSocket;
+  readonly #socket: PollablePacketSocket;
   #receiveLimit: number;
+  readonly #head = new Uint8Array(HEADER_SIZE);
 
   /**
    * Creates the instance.
    *
    * @param socket The connected packet socket; the transport owns it from now on.
    */
-  constructor(socket: PacketSocket) {
+  constructor(socket: PollablePacketSocket) {
     this.#socket = socket;
     this.#receiveLimit = socket.maxPacketSize;
   }
@@ -56,10 +80,16 @@ export class PacketMessageTransport implements MessageTransport {
    * @param message The message and its descriptors.
    */
   send(message: OutgoingMessage): Promise<void> {
+    const socket = this.#socket;
+    if (socket.sendParts !== undefined) {
+      // The socket copies both parts before it returns, so one header buffer serves every send.
+      writeHeader(message.header, this.#head);
+      return socket.sendParts(this.#head, message.body, message.fds ?? NO_FDS);
+    }
     const packet = new Uint8Array(HEADER_SIZE + message.body.length);
     writeHeader(message.header, packet);
     packet.set(message.body, HEADER_SIZE);
-    return this.#socket.send(packet, message.fds ?? []);
+    return socket.send(packet, message.fds ?? NO_FDS);
   }
 
   /**
@@ -71,7 +101,21 @@ export class PacketMessageTransport implements MessageTransport {
    */
   async receive(): Promise<Message | null> {
     const packet = await this.#socket.receive();
-    if (packet === null) return null;
+    return packet === null ? null : this.#messageOf(packet);
+  }
+
+  /**
+   * Takes the next message if its datagram already arrived, without waiting.
+   *
+   * @returns The message, or `undefined` when `receive` has to be called.
+   * @throws {ProtocolError} as `receive` would.
+   */
+  poll(): Message | undefined {
+    const packet = this.#socket.poll?.();
+    return packet === undefined ? undefined : this.#messageOf(packet);
+  }
+
+  #messageOf(packet: Packet): Message {
     try {
       if (packet.data.length > this.#receiveLimit) {
         throw frameTooLarge("Datagram", packet.data.length, this.#receiveLimit, this.maxMessageSize);

@@ -219,14 +219,15 @@ export interface RuntimeAdapter extends ActivationOperations {
    */
   adoptStream(fd: number, shown: string): Promise<Listener<ByteStream>>;
   /**
-   * Serves an inherited Unix SOCK_SEQPACKET socket that is listening already.
+   * Serves an inherited Unix SOCK_SEQPACKET socket that is listening already;
+   * it is not closed by anything but the listener, and no file is removed.
    *
    * @param fd The descriptor.
    * @param shown Its address in peerlink syntax.
    * @param options Limits, range-checked by the caller.
-   * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` where seqpacket sockets cannot be adopted.
+   * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` where the seqpacket layer cannot load, `ERR_CONNECTION_FAILED` if the descriptor cannot be set up.
    */
-  adoptSeqpacket?(fd: number, shown: string, options: SeqpacketOptions): Promise<Listener<PacketSocket>>;
+  adoptSeqpacket(fd: number, shown: string, options: SeqpacketOptions): Promise<Listener<PacketSocket>>;
   /**
    * Connects to a Unix stream socket.
    *
