@@ -21,6 +21,7 @@ import { IOV_BASE, IOV_LEN, IOVEC_SIZE, MMSGHDR_SIZE } from "./layout.ts";
 import { allocateMessageVector, type MessageVector } from "./message_vector.ts";
 import { Errno } from "../../src/transport/errno.ts";
 import { MSG_DONTWAIT, MSG_NOSIGNAL } from "./linux.ts";
+import { MicrotaskSettle } from "../../src/base/microtask_settle.ts";
 
 /** The most datagrams one batch holds. */
 const BATCH_DATAGRAMS = 64;
@@ -73,9 +74,13 @@ export class SendBatch {
   readonly #offsets: number[] = [];
   #owner: BatchOwner | null = null;
   #used = 0;
-  #scheduled = false;
-  #passes = 0;
-  #countAtPass = 0;
+  /** Flushes the batch once the senders queued on the promise queue had their turn. */
+  readonly #settle = new MicrotaskSettle(
+    () => this.#settles.length,
+    () => this.flush(),
+    SETTLE_PASSES,
+    MAX_SETTLE_PASSES,
+  );
 
   /**
    * @param libc The runtime's libc bindings.
@@ -102,8 +107,8 @@ export class SendBatch {
    * the queue has settled, do.
    */
   gathering(): boolean {
-    if (this.#scheduled) return true;
-    this.#schedule();
+    if (this.#settle.scheduled) return true;
+    this.#settle.schedule();
     return false;
   }
 
@@ -137,32 +142,13 @@ export class SendBatch {
     this.#offsets.push(this.#used);
     this.#used += length;
     const sent = new Promise<void>((resolve, reject) => this.#settles.push({ resolve, reject }));
-    this.#schedule();
+    this.#settle.schedule();
     return sent;
   }
 
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    this.#passes = 0;
-    this.#countAtPass = this.#settles.length;
-    queueMicrotask(this.#settle);
-  }
-
-  readonly #settle = (): void => {
-    if (!this.#scheduled) return;
-    const grew = this.#settles.length !== this.#countAtPass;
-    if ((grew || this.#passes < SETTLE_PASSES) && ++this.#passes < MAX_SETTLE_PASSES) {
-      this.#countAtPass = this.#settles.length;
-      queueMicrotask(this.#settle);
-      return;
-    }
-    this.flush();
-  };
-
   /** Writes the batch now: what the kernel takes is settled, what it would not take goes back to its socket. */
   flush(): void {
-    this.#scheduled = false;
+    this.#settle.cancel();
     const owner = this.#owner;
     const settles = this.#settles.splice(0);
     const offsets = this.#offsets.splice(0);

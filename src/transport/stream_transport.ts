@@ -9,6 +9,7 @@ import { ConnectionClosedError, type PeerlinkError, ProtocolError, UsageError } 
 import { DEFAULT_MAX_MESSAGE_SIZE, FrameDecoder, LENGTH_PREFIX_SIZE } from "../wire/frame_decoder.ts";
 import { encodeFrameHead, encodeFrameInto } from "../wire/frame_encoder.ts";
 import { ByteSlab } from "../base/byte_slab.ts";
+import { MicrotaskSettle } from "../base/microtask_settle.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader } from "../wire/message.ts";
 import type { ByteStream, ConnectionInfo, MessageTransport } from "./types.ts";
 import { nextMacrotask, TurnBudget } from "../base/turn_budget.ts";
@@ -49,7 +50,7 @@ const HIGH_WATER_MARK = 64 * 1024;
  * sends one after another mostly lie side by side, and go out as one view.
  */
 const frameSlab = new ByteSlab();
-/** Microtask passes a flush waits at least for more frames (see {@link StreamMessageTransport.#scheduleFlush}). */
+/** Microtask passes a flush waits at least for more frames (see {@link MicrotaskSettle}). */
 const SETTLE_PASSES = 4;
 /** Microtask passes after which a flush writes even while frames keep coming. */
 const MAX_SETTLE_PASSES = 64;
@@ -91,10 +92,15 @@ export class StreamMessageTransport implements MessageTransport {
   #gathered: Uint8Array[] = [];
   /** True while a write of the stream is under way. */
   #writing = false;
-  #flushScheduled = false;
-  /** Microtask passes the scheduled flush made, and how many frames were gathered at the last one. */
-  #settlePasses = 0;
-  #gatheredAtPass = 0;
+  /** Writes what is gathered once the senders queued on the promise queue had their turn. */
+  readonly #settle = new MicrotaskSettle(
+    () => this.#gathered.length,
+    () => {
+      if (!this.#writing && this.#failure === undefined) this.#flush();
+    },
+    SETTLE_PASSES,
+    MAX_SETTLE_PASSES,
+  );
   /** Bytes gathered or being written. */
   #held = 0;
   /** Sends waiting until fewer than {@link HIGH_WATER_MARK} bytes are held. */
@@ -189,7 +195,7 @@ export class StreamMessageTransport implements MessageTransport {
     } else {
       this.#gathered.push(first);
       if (separate) this.#gathered.push(body);
-      if (!this.#writing) this.#scheduleFlush();
+      if (!this.#writing) this.#settle.schedule();
     }
     if (this.#held <= HIGH_WATER_MARK) return ACCEPTED;
     return new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
@@ -274,40 +280,12 @@ export class StreamMessageTransport implements MessageTransport {
     clearTimeout(timer);
   }
 
-  /**
-   * Writes what is gathered once the senders queued on the promise queue
-   * had their turn: frames sent by promise continuations (the next calls of
-   * callers whose answers arrived together) join the same write. The check
-   * runs as microtasks: it looks again while frames keep coming, and at
-   * least {@link SETTLE_PASSES} times, since a continuation that sends may
-   * sit a few promises behind the answer that woke it.
-   */
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    this.#settlePasses = 0;
-    this.#gatheredAtPass = this.#gathered.length;
-    queueMicrotask(this.#settle);
-  }
-
-  readonly #settle = (): void => {
-    if (!this.#flushScheduled) return;
-    const grew = this.#gathered.length !== this.#gatheredAtPass;
-    if ((grew || this.#settlePasses < SETTLE_PASSES) && ++this.#settlePasses < MAX_SETTLE_PASSES) {
-      this.#gatheredAtPass = this.#gathered.length;
-      queueMicrotask(this.#settle);
-      return;
-    }
-    this.#flushScheduled = false;
-    if (!this.#writing && this.#failure === undefined) this.#flush();
-  };
-
   /** Writes everything gathered: small frames copied into one buffer per {@link GATHER_LIMIT} bytes. */
   #flush(): void {
     const parts = this.#gathered;
     if (parts.length === 0) return;
     this.#gathered = [];
-    this.#flushScheduled = false;
+    this.#settle.cancel();
     let bytes = 0;
     for (const part of parts) bytes += part.length;
     this.#write(parts.length === 1 ? parts : gatherSmall(parts), bytes);
@@ -335,7 +313,7 @@ export class StreamMessageTransport implements MessageTransport {
     if (this.#gathered.length === 0 || this.#closed) return;
     // More is gathered: write it now if it is a buffer's worth, else with the rest of the turn.
     if (this.#held >= GATHER_LIMIT) this.#flush();
-    else this.#scheduleFlush();
+    else this.#settle.schedule();
   }
 
   #writeFailed(cause: unknown): void {
