@@ -25,5 +25,8 @@ export function lazySeqpacket(load: () => Promise<{ seqpacketPlatform: Seqpacket
     adoptSeqpacket: async (fd, shown, options) => (await operations()).adoptSeqpacket(fd, shown, options),
     connectSeqpacket: async (address, options) => (await operations()).connectSeqpacket(address, options),
     seqpacketPair: async (options) => (await operations()).seqpacketPair(options),
+    seqpacketChildChannel: async (options) => (await operations()).seqpacketChildChannel(options),
+    adoptSeqpacketConnection: async (fd, shown, options) =>
+      (await operations()).adoptSeqpacketConnection(fd, shown, options),
   };
 }

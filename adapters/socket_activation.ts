@@ -1,6 +1,7 @@
 /**
  * The runtime side of socket activation, one copy for Deno, Bun and Node:
  * reading (and removing) `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES`
+ * (and `PEERLINK_CHANNEL`, the channel a parent's `spawn` handed down)
  * through `node:process`, asking the kernel what an inherited descriptor is
  * (`getsockopt` SO_DOMAIN, SO_TYPE, SO_ACCEPTCONN), and `sd_notify`: one
  * datagram to `$NOTIFY_SOCKET` (no runtime's own API sends on a Unix
@@ -12,19 +13,16 @@
 
 import process from "node:process";
 import { UsageError } from "../src/base/errors.ts";
-import type { InheritedSocketType, ListenEnvironment } from "../src/transport/socket_activation.ts";
+import type { ListenEnvironment } from "../src/transport/socket_activation.ts";
 import type { ActivationOperations } from "../src/transport/runtime_adapter.ts";
 import type { Libc } from "./seqpacket/libc.ts";
 import { IOV_BASE, IOV_LEN, IOVEC_SIZE, MSG_IOV, MSG_IOVLEN, MSGHDR_SIZE, packSockaddr } from "./seqpacket/layout.ts";
-import { AF_UNIX, MSG_NOSIGNAL, SOCK_CLOEXEC, SOL_SOCKET } from "./seqpacket/linux.ts";
+import { AF_UNIX, MSG_NOSIGNAL, SOCK_CLOEXEC } from "./seqpacket/linux.ts";
 import { SystemCallError } from "./seqpacket/errors.ts";
+import { socketTypeOf } from "./seqpacket/socket_type.ts";
+import { CHANNEL_VARIABLE } from "../src/transport/child_stream.ts";
 
 const SOCK_DGRAM = 2;
-const SO_TYPE = 3;
-const SO_ACCEPTCONN = 30;
-const SO_DOMAIN = 39;
-const EBADF = 9;
-const ENOTSOCK = 88;
 const ACTIVATION_VARIABLES = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] as const;
 
 /** Reads one environment variable; a runtime that was not allowed to read it (Deno) has none. */
@@ -36,15 +34,18 @@ function variable(name: string): string | undefined {
   }
 }
 
+/** Removes one variable from the environment; a runtime that may not change it (Deno without --allow-env) keeps it. */
+function unset(name: string): void {
+  try {
+    delete process.env[name];
+  } catch {
+    // Not allowed to change the environment: child processes see it.
+  }
+}
+
 /** Removes the activation variables, so that child processes do not take the sockets for theirs. */
 function unsetActivationVariables(): void {
-  for (const name of ACTIVATION_VARIABLES) {
-    try {
-      delete process.env[name];
-    } catch {
-      // Not allowed to change the environment (Deno without --allow-env): the children see them.
-    }
-  }
+  for (const name of ACTIVATION_VARIABLES) unset(name);
 }
 
 /** Reads the activation variables and removes them from the environment. */
@@ -57,40 +58,6 @@ function takeVariables(): ListenEnvironment {
     ...(listenFds === undefined ? {} : { listenFds }),
     ...(listenFdNames === undefined ? {} : { listenFdNames }),
   };
-}
-
-/** Reads one int socket option; the errno on failure. */
-function intOption(libc: Libc, fd: number, name: number): number | { errno: number } {
-  const value = new Uint8Array(4);
-  const length = new Uint8Array(4);
-  new DataView(length.buffer).setUint32(0, 4, true);
-  if (libc.getsockopt(fd, SOL_SOCKET, name, value, length) !== 0) return { errno: libc.errno() };
-  return new DataView(value.buffer).getInt32(0, true);
-}
-
-/**
- * What an inherited descriptor is.
- *
- * @param libc The runtime's libc bindings.
- * @param fd The descriptor.
- * @param shown The address, for the message.
- * @returns Its domain, type and whether it listens.
- * @throws {UsageError} `ERR_INVALID_ADDRESS` when the descriptor is not open or not a socket.
- */
-function socketTypeOf(libc: Libc, fd: number, shown: string): InheritedSocketType {
-  const domain = intOption(libc, fd, SO_DOMAIN);
-  const type = intOption(libc, fd, SO_TYPE);
-  const listening = intOption(libc, fd, SO_ACCEPTCONN);
-  for (const result of [domain, type, listening]) {
-    if (typeof result === "number") continue;
-    const why = result.errno === EBADF
-      ? "is not open"
-      : result.errno === ENOTSOCK
-      ? "is not a socket"
-      : `cannot be examined (errno ${result.errno})`;
-    throw new UsageError("ERR_INVALID_ADDRESS", `Cannot listen on "${shown}": descriptor ${fd} ${why}`);
-  }
-  return { domain: domain as number, type: type as number, listening: listening !== 0 };
 }
 
 /**
@@ -133,12 +100,24 @@ export function sendUnixDatagram(libc: Libc, target: string, text: string): void
  */
 export function activationOperations(loadLibc: () => Promise<Libc | undefined>): ActivationOperations {
   let taken: ListenEnvironment | undefined;
+  let channel: { value: string | undefined } | undefined;
   return {
     // Read once and kept: a server with several named sockets listens on each in turn.
     takeListenEnvironment: () => taken ??= takeVariables(),
     async inheritedSocketType(fd, shown) {
       const libc = await loadLibc();
-      return libc === undefined ? undefined : socketTypeOf(libc, fd, shown);
+      return libc === undefined ? undefined : socketTypeOf(
+        libc,
+        fd,
+        (why) => new UsageError("ERR_INVALID_ADDRESS", `Cannot listen on "${shown}": descriptor ${fd} ${why}`),
+      );
+    },
+    takeChannelVariable() {
+      if (channel === undefined) {
+        channel = { value: variable(CHANNEL_VARIABLE) };
+        unset(CHANNEL_VARIABLE);
+      }
+      return channel.value;
     },
     async notify(state) {
       const target = variable("NOTIFY_SOCKET");

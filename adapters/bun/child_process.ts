@@ -1,6 +1,8 @@
 /**
  * Child processes on Bun: `Bun.spawn` with stdin and stdout piped (no
- * shell), and `Bun.stdin.stream()` / `Bun.stdout.writer()` for serving a
+ * shell), Bun's `node:child_process` for a child that gets a seqpacket
+ * channel at descriptor 3 (`../node_spawn.ts`, the code every
+ * runtime uses for that), and `Bun.stdin.stream()` / `Bun.stdout.writer()` for serving a
  * parent. The part of Bun's API used here is typed locally, as in
  * `bun_api.ts`.
  *
@@ -18,6 +20,7 @@ import type { ChildExit } from "../../src/base/errors.ts";
 import { spawnFailure } from "../../src/transport/child_stream.ts";
 import type { ChildSpawnSettings, SpawnedChild } from "../../src/transport/runtime_adapter.ts";
 import type { ByteStream } from "../../src/transport/types.ts";
+import { spawnChannelChild } from "../node_spawn.ts";
 import { type PipeWriter, webChild, WebPipeStream } from "../web_pipe_stream.ts";
 
 /** Bun's incremental writer for pipes and files. */
@@ -81,14 +84,16 @@ function sinkWriter(sink: FileSink, endOnClose: boolean): PipeWriter {
 }
 
 /**
- * Starts a child process with `Bun.spawn`.
+ * Starts a child process with `Bun.spawn`, or with `node:child_process`
+ * when it gets a channel.
  *
  * @param command The program (looked up in `PATH` when it has no slash).
- * @param settings Arguments, environment (added to this process's), working directory, stderr.
+ * @param settings Arguments, environment (added to this process's), working directory, stderr, the channel if any.
  * @returns The running child.
  * @throws {UsageError} `ERR_SPAWN_FAILED` (no such command or directory, not executable).
  */
 export function spawnBunChild(command: string, settings: ChildSpawnSettings): Promise<SpawnedChild> {
+  if (settings.channel !== undefined) return spawnChannelChild(command, settings);
   let child: BunSubprocess;
   try {
     child = bun().spawn([command, ...settings.args], {

@@ -1,7 +1,10 @@
 /**
  * Child processes on Deno: `Deno.Command(...).spawn()` with stdin and
- * stdout piped (needs `--allow-run`; no shell), and `Deno.stdin` /
- * `Deno.stdout` for serving a parent.
+ * stdout piped (needs `--allow-run`; no shell), Deno's `node:child_process`
+ * for a child that gets a seqpacket channel at descriptor 3
+ * (`../node_spawn.ts`: `Deno.Command` cannot pass a descriptor;
+ * needs `--allow-run` and `--allow-env`), and `Deno.stdin` / `Deno.stdout`
+ * for serving a parent.
  *
  * This process's stdin is read with `Deno.stdin.read` into one buffer and
  * copied out, not through `Deno.stdin.readable`: a 64-byte round trip with
@@ -18,19 +21,22 @@ import type { ChildExit } from "../../src/base/errors.ts";
 import { spawnFailure } from "../../src/transport/child_stream.ts";
 import type { ChildSpawnSettings, SpawnedChild } from "../../src/transport/runtime_adapter.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
+import { spawnChannelChild } from "../node_spawn.ts";
 import { webChild } from "../web_pipe_stream.ts";
 
 const STDERR_MODES = { inherit: "inherit", pipe: "piped", ignore: "null" } as const;
 
 /**
- * Starts a child process with `Deno.Command`.
+ * Starts a child process with `Deno.Command`, or with `node:child_process`
+ * when it gets a channel.
  *
  * @param command The program (looked up in `PATH` when it has no slash).
- * @param settings Arguments, environment (added to this process's), working directory, stderr.
+ * @param settings Arguments, environment (added to this process's), working directory, stderr, the channel if any.
  * @returns The running child.
  * @throws {UsageError} `ERR_SPAWN_FAILED` (no such command or directory, not executable, no `--allow-run`).
  */
 export function spawnDenoChild(command: string, settings: ChildSpawnSettings): Promise<SpawnedChild> {
+  if (settings.channel !== undefined) return spawnChannelChild(command, settings);
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command, {

@@ -1,5 +1,7 @@
 /**
- * Opening client sockets: connect to a listener, or create a connected pair.
+ * Opening client sockets: connect to a listener, create a connected pair
+ * (both ends here, or one for a child process), or take over the connected
+ * socket a parent process handed down.
  *
  * @module
  */
@@ -7,12 +9,25 @@
 import { formatAddress, type SocketAddress, socketPathOf } from "../../src/transport/address.ts";
 import { connectError } from "../../src/transport/socket_errors.ts";
 import type { PacketSocket } from "../../src/transport/types.ts";
+import type { SeqpacketChildChannel } from "../../src/transport/runtime_adapter.ts";
+import { UsageError } from "../../src/base/errors.ts";
 import type { SeqpacketSystem, SocketLimits } from "./system.ts";
 import { SeqpacketSocket } from "./socket.ts";
 import { SystemCallError } from "./errors.ts";
 import { packSockaddr } from "./layout.ts";
 import { Errno } from "../../src/transport/errno.ts";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_SEQPACKET } from "./linux.ts";
+import {
+  AF_UNIX,
+  F_GETFL,
+  F_SETFD,
+  F_SETFL,
+  FD_CLOEXEC,
+  O_NONBLOCK,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_SEQPACKET,
+} from "./linux.ts";
+import { socketTypeOf } from "./socket_type.ts";
 
 /**
  * How long to keep retrying while the listener's backlog is full. A
@@ -63,13 +78,7 @@ export async function connect(
  */
 export function pair(system: SeqpacketSystem, limits: SocketLimits): [PacketSocket, PacketSocket] {
   const libc = system.libc;
-  const fds = new Uint8Array(8);
-  if (libc.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) !== 0) {
-    throw new SystemCallError("socketpair", libc.errno());
-  }
-  const view = new DataView(fds.buffer);
-  const first = view.getInt32(0, true);
-  const second = view.getInt32(4, true);
+  const [first, second] = socketpair(system);
   let a: SeqpacketSocket;
   try {
     a = new SeqpacketSocket(system, first, limits, { transport: "seqpacket" });
@@ -83,4 +92,89 @@ export function pair(system: SeqpacketSystem, limits: SocketLimits): [PacketSock
     void a.close();
     throw error;
   }
+}
+
+/** socketpair(2): two connected, non-blocking, close-on-exec seqpacket sockets. */
+function socketpair(system: SeqpacketSystem): [number, number] {
+  const libc = system.libc;
+  const fds = new Uint8Array(8);
+  if (libc.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) !== 0) {
+    throw new SystemCallError("socketpair", libc.errno());
+  }
+  const view = new DataView(fds.buffer);
+  return [view.getInt32(0, true), view.getInt32(4, true)];
+}
+
+/**
+ * Creates a connected pair whose second end is for a child process: the
+ * first is a socket of this process, the second a bare descriptor (close-on-exec,
+ * so that only the child it is handed to gets it).
+ *
+ * @param system The process's seqpacket state.
+ * @param limits Limits of this process's end.
+ * @returns The channel; nothing is left open if this throws.
+ * @throws {SystemCallError} if socketpair fails.
+ * @throws {UsageError} `ERR_INVALID_ARGUMENT` if the system cannot send datagrams of `maxPacketSize`.
+ */
+export function childChannel(system: SeqpacketSystem, limits: SocketLimits): SeqpacketChildChannel {
+  const libc = system.libc;
+  const [own, child] = socketpair(system);
+  let socket: SeqpacketSocket;
+  try {
+    // The child's end sends too: its send buffer must fit the datagrams, whatever the child asks for later.
+    system.prepare(child, limits);
+    socket = new SeqpacketSocket(system, own, limits, { transport: "seqpacket" });
+  } catch (error) {
+    libc.close(child);
+    throw error;
+  }
+  let open = true;
+  return {
+    socket,
+    childFd: child,
+    closeChildEnd() {
+      if (!open) return;
+      open = false;
+      libc.close(child);
+    },
+  };
+}
+
+/**
+ * Takes over a connected seqpacket socket this process inherited (the
+ * channel a parent's `spawn` handed down): checks that it is one, makes it
+ * non-blocking and close-on-exec (so that this process's own children do
+ * not inherit it), and owns it from then on.
+ *
+ * @param system The process's seqpacket state.
+ * @param fd The descriptor.
+ * @param shown How to name it in messages, such as `PEERLINK_CHANNEL=seqpacket:3`.
+ * @param limits Limits of the socket.
+ * @returns The socket; on failure the descriptor is left as it was (not closed) unless it was taken over.
+ * @throws {UsageError} `ERR_INVALID_ADDRESS` naming the descriptor when it is not open, not a socket, not a Unix
+ *   seqpacket socket, or listening; `ERR_INVALID_ARGUMENT` if the system cannot send datagrams of `maxPacketSize`.
+ */
+export function adoptConnected(
+  system: SeqpacketSystem,
+  fd: number,
+  shown: string,
+  limits: SocketLimits,
+): PacketSocket {
+  const refuse = (why: string): UsageError =>
+    new UsageError("ERR_INVALID_ADDRESS", `Cannot serve the channel ${shown}: descriptor ${fd} ${why}`);
+  const type = socketTypeOf(system.libc, fd, refuse);
+  if (type.domain !== AF_UNIX) throw refuse(`is not a Unix socket (socket domain ${type.domain}, expected AF_UNIX)`);
+  if (type.type !== SOCK_SEQPACKET) {
+    throw refuse(`is a Unix socket of type ${type.type} (expected SOCK_SEQPACKET, ${SOCK_SEQPACKET})`);
+  }
+  if (type.listening) throw refuse("is listening (expected a connected socket)");
+  const libc = system.libc;
+  const flags = libc.fcntl(fd, F_GETFL, 0);
+  if (
+    flags < 0 || libc.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || libc.fcntl(fd, F_SETFD, FD_CLOEXEC) < 0
+  ) {
+    throw connectError(new SystemCallError("fcntl", libc.errno()), shown);
+  }
+  // The constructor closes the descriptor if it fails: it is ours now.
+  return new SeqpacketSocket(system, fd, limits, { transport: "seqpacket", localAddress: shown });
 }

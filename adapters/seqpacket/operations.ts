@@ -16,12 +16,17 @@ import type { SeqpacketPlatform } from "./libc.ts";
 import { layoutFor, type StructLayout, unsupportedPlatform } from "./layout.ts";
 import { SeqpacketSystem, type SocketLimits } from "./system.ts";
 import { adopt, listen } from "./listener.ts";
-import { connect, pair } from "./connect.ts";
+import { adoptConnected, childChannel, connect, pair } from "./connect.ts";
 
 /** The seqpacket operations of a runtime adapter. */
 export type SeqpacketOperations = Pick<
   RuntimeAdapter,
-  "listenSeqpacket" | "connectSeqpacket" | "seqpacketPair" | "adoptSeqpacket"
+  | "listenSeqpacket"
+  | "connectSeqpacket"
+  | "seqpacketPair"
+  | "adoptSeqpacket"
+  | "seqpacketChildChannel"
+  | "adoptSeqpacketConnection"
 >;
 
 /** Default `maxPacketSize`: 64 KiB, which fits in the kernel's default send buffer. */
@@ -37,7 +42,9 @@ export const DEFAULT_BACKLOG = 128;
  * Builds the seqpacket operations of one runtime.
  *
  * @param platform How to query the platform and load the FFI bindings.
- * @returns The operations; each throws `UsageError` `ERR_UNSUPPORTED_PLATFORM` off Linux on x86_64 or aarch64, before loading anything.
+ * @returns The operations; each throws `UsageError` `ERR_UNSUPPORTED_PLATFORM` off Linux on x86_64 or aarch64,
+ *   before loading anything, and `ERR_PERMISSION_DENIED` when the runtime refuses to load libc (Deno without
+ *   `--allow-ffi`).
  */
 export function createSeqpacketOperations(platform: SeqpacketPlatform): SeqpacketOperations {
   let system: Promise<SeqpacketSystem> | undefined;
@@ -45,7 +52,12 @@ export function createSeqpacketOperations(platform: SeqpacketPlatform): Seqpacke
   function load(): Promise<SeqpacketSystem> {
     if (system === undefined) {
       const layout = checkPlatform(platform);
-      const loading = platform.loadBackend().then((backend) => new SeqpacketSystem(backend, layout));
+      const loading = platform.loadBackend().then(
+        (backend) => new SeqpacketSystem(backend, layout),
+        (error: unknown) => {
+          throw permissionProblem(error) ?? error;
+        },
+      );
       loading.catch(() => {
         if (system === loading) system = undefined;
       });
@@ -73,7 +85,26 @@ export function createSeqpacketOperations(platform: SeqpacketPlatform): Seqpacke
     async seqpacketPair(options) {
       return pair(await load(), limits(options));
     },
+    async seqpacketChildChannel(options) {
+      return childChannel(await load(), limits(options));
+    },
+    async adoptSeqpacketConnection(fd, shown, options) {
+      return adoptConnected(await load(), fd, shown, limits(options));
+    },
   };
+}
+
+/** A runtime's refusal to load libc (Deno's `NotCapable` without `--allow-ffi`) as a `UsageError`. */
+function permissionProblem(error: unknown): UsageError | undefined {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name !== "NotCapable" && name !== "PermissionDenied") return undefined;
+  return new UsageError(
+    "ERR_PERMISSION_DENIED",
+    `Seqpacket sockets need this runtime's FFI, which it may not use (on Deno, add --allow-ffi): ${
+      (error as Error).message
+    }`,
+    { cause: error },
+  );
 }
 
 function checkPlatform(platform: SeqpacketPlatform): StructLayout {

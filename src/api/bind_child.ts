@@ -1,22 +1,37 @@
 /**
  * `spawn` and `serveStdio` bound to a runtime adapter: a connection to a
  * child process over its stdin and stdout (`ChildStream` framed by
- * `StreamMessageTransport`, the client's session, a `ChildConnection` that
- * ends the child), and the child's side (an `RpcServer` on this process's
- * stdin and stdout, `StdioServer`).
+ * `StreamMessageTransport`) or over a seqpacket socket at its descriptor 3
+ * (`ChildPacketSocket` under `PacketMessageTransport`), the client's
+ * session, a `ChildConnection` that ends the child; and the child's side
+ * (an `RpcServer` on this process's stdin and stdout, or on the seqpacket
+ * channel `PEERLINK_CHANNEL` names, `StdioServer`).
  *
  * @module
  */
 
 import { ChildExitedError, UsageError } from "../base/errors.ts";
 import type { SocketAddress } from "../transport/address.ts";
-import { ChildStream, commandLine } from "../transport/child_stream.ts";
-import type { RuntimeAdapter } from "../transport/runtime_adapter.ts";
+import {
+  CHANNEL_FD,
+  CHANNEL_VARIABLE,
+  ChildPacketSocket,
+  ChildStream,
+  commandLine,
+  parseChannelVariable,
+} from "../transport/child_stream.ts";
+import { PacketMessageTransport } from "../transport/packet_transport.ts";
+import type {
+  ChildSpawnSettings,
+  RuntimeAdapter,
+  SeqpacketOptions,
+  SpawnedChild,
+} from "../transport/runtime_adapter.ts";
 import { StreamMessageTransport } from "../transport/stream_transport.ts";
-import type { MessageTransport } from "../transport/types.ts";
+import type { MessageTransport, PacketSocket } from "../transport/types.ts";
 import { ChildConnection, DEFAULT_KILL_GRACE, endChild } from "./child_connection.ts";
-import type { ServeStdioFunction, SpawnFunction } from "./child_options.ts";
-import { claimStdio, StdioServer, watchClose } from "./serve_stdio.ts";
+import type { ServeStdioFunction, SpawnFunction, SpawnOptions } from "./child_options.ts";
+import { claimStdio, releaseStdio, StdioServer, watchClose, watchPacketClose } from "./serve_stdio.ts";
 import { clientSessionSettings, serverSessionSettings } from "./session_settings.ts";
 import { startSession, streamOptions } from "./stream_session.ts";
 import { checkEntryOptions } from "./validate_options.ts";
@@ -43,21 +58,23 @@ export function bindChild(
     checkCommand(command, args);
     const options = checkEntryOptions("spawn", given);
     const runtime = await loadRuntime();
-    // Pipes reach no one else, and the kernel reports a child's death: keepalive is off unless asked for.
+    // Pipes and socket pairs reach no one else, and the kernel reports a child's death: no keepalive unless asked.
     const session = await clientSessionSettings(runtime, { ...options, keepalive: options.keepalive ?? false });
     const label = commandLine(command, args);
-    const child = await runtime.spawnChild(command, {
+    const settings: ChildSpawnSettings = {
       args,
       stderr: options.stderr ?? "inherit",
       ...(options.env === undefined ? {} : { env: options.env }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    });
-    const { env: _env, cwd: _cwd, stderr: _stderr, killGrace, handshake, ...rest } = options;
+    };
+    const { child, channel } = options.channel === "seqpacket"
+      ? await spawnWithSocket(runtime, command, settings, label, options)
+      : await spawnWithPipes(runtime, command, settings, label, options);
+    const { env: _env, cwd: _cwd, stderr: _stderr, channel: _channel, killGrace, handshake, ...rest } = options;
     const grace = killGrace ?? DEFAULT_KILL_GRACE;
     let transport: MessageTransport | undefined;
     try {
-      const stream = new StreamMessageTransport(new ChildStream(child, label), streamOptions(options));
-      transport = await startSession(stream, `exec:${label}`, session, handshake, undefined);
+      transport = await startSession(channel, `exec:${label}`, session, handshake, undefined);
       return new ChildConnection<Remote, RemoteNotifications>(transport, child, { ...rest, killGrace: grace });
     } catch (error) {
       await transport?.close().catch(() => {});
@@ -73,28 +90,100 @@ export function bindChild(
   ) => {
     const options = checkEntryOptions("serveStdio", given);
     const runtime = await loadRuntime();
-    const { redirectConsole = true, ...rest } = options;
+    const variable = runtime.takeChannelVariable();
+    const fd = variable === undefined ? undefined : parseChannelVariable(variable);
+    // stdout carries the protocol only without a channel of its own.
+    const { redirectConsole = fd === undefined, ...rest } = options;
     // serveStdio takes no allow policy, the one setting that reads the address.
     const settings = await serverSessionSettings(runtime, STDIO_ADDRESS, {
       ...rest,
       keepalive: rest.keepalive ?? false,
     });
     claimStdio();
-    const { stream, closed } = watchClose(runtime.stdio());
+    let transport: MessageTransport;
+    let closed: Promise<void>;
+    if (fd === undefined) {
+      const watched = watchClose(runtime.stdio());
+      transport = new StreamMessageTransport(watched.stream, streamOptions(options));
+      closed = watched.closed;
+    } else {
+      let socket: PacketSocket;
+      try {
+        socket = await runtime.adoptSeqpacketConnection(fd, `${CHANNEL_VARIABLE}=${variable}`, packetLimits(options));
+      } catch (error) {
+        releaseStdio();
+        throw error;
+      }
+      const watched = watchPacketClose(socket);
+      transport = new PacketMessageTransport(watched.socket);
+      closed = watched.closed;
+    }
     try {
-      return new StdioServer<Remote, RemoteNotifications>(
-        new StreamMessageTransport(stream, streamOptions(options)),
-        closed,
-        { ...rest, redirectConsole },
-        settings,
-      );
+      return new StdioServer<Remote, RemoteNotifications>(transport, closed, { ...rest, redirectConsole }, settings);
     } catch (error) {
-      await stream.close();
+      await transport.close();
       throw error;
     }
   };
 
   return { spawn, serveStdio };
+}
+
+/** A started child and the transport to it, before the session. */
+interface StartedChild {
+  child: SpawnedChild;
+  channel: MessageTransport;
+}
+
+/** Starts a child with stdin and stdout piped to this process. */
+async function spawnWithPipes(
+  runtime: RuntimeAdapter,
+  command: string,
+  settings: ChildSpawnSettings,
+  label: string,
+  options: SpawnOptions,
+): Promise<StartedChild> {
+  const child = await runtime.spawnChild(command, settings);
+  return { child, channel: new StreamMessageTransport(new ChildStream(child, label), streamOptions(options)) };
+}
+
+/**
+ * Starts a child with one end of a seqpacket socket pair at its descriptor 3
+ * and `PEERLINK_CHANNEL` saying so. The pair is made first, so that a
+ * platform without the seqpacket layer fails before anything starts; this
+ * process's copy of the child's end is closed once the child runs (or
+ * could not start), so that the child's exit ends the connection.
+ */
+async function spawnWithSocket(
+  runtime: RuntimeAdapter,
+  command: string,
+  settings: ChildSpawnSettings,
+  label: string,
+  options: SpawnOptions,
+): Promise<StartedChild> {
+  const pair = await runtime.seqpacketChildChannel(packetLimits(options));
+  let child: SpawnedChild;
+  try {
+    child = await runtime.spawnChild(command, {
+      ...settings,
+      env: { ...settings.env, [CHANNEL_VARIABLE]: `seqpacket:${CHANNEL_FD}` },
+      channel: pair.childFd,
+    });
+  } catch (error) {
+    await pair.socket.close();
+    throw error;
+  } finally {
+    pair.closeChildEnd();
+  }
+  return { child, channel: new PacketMessageTransport(new ChildPacketSocket(pair.socket, child, label)) };
+}
+
+/** The seqpacket limits among checked options. */
+function packetLimits(options: SeqpacketOptions): SeqpacketOptions {
+  const result: SeqpacketOptions = {};
+  if (options.maxPacketSize !== undefined) result.maxPacketSize = options.maxPacketSize;
+  if (options.maxFds !== undefined) result.maxFds = options.maxFds;
+  return result;
 }
 
 /** Checks `spawn`'s command and arguments. */

@@ -1,7 +1,7 @@
 /**
  * The connection `spawn` returns: an {@link RpcConnection} to a child
- * process over its stdin and stdout, which ends the child whenever the
- * connection ends (`close()`, a protocol error, the child going away) and
+ * process over its stdin and stdout (or a seqpacket socket), which ends
+ * the child whenever the connection ends (`close()`, a protocol error, the child going away) and
  * shows the child as `connection.child`.
  *
  * @module
@@ -50,8 +50,8 @@ async function exitsWithin(child: SpawnedChild, ms: number): Promise<boolean> {
 }
 
 /**
- * Ends a child whose stdin was just closed: `grace` milliseconds to exit on
- * its own, then SIGTERM and `grace` more, then SIGKILL. Resolves once it
+ * Ends a child whose channel (stdin, or the seqpacket socket) was just
+ * closed: `grace` milliseconds to exit on its own, then SIGTERM and `grace` more, then SIGKILL. Resolves once it
  * exited; no timer is left behind.
  *
  * @param child The child.
@@ -82,7 +82,7 @@ export class ChildConnection<Remote = Service, RemoteNotifications = Notificatio
   /**
    * Starts serving; the connection owns the transport and the child.
    *
-   * @param transport The transport over the child's pipes, handshake done.
+   * @param transport The transport over the child's pipes or seqpacket socket, handshake done.
    * @param child The child.
    * @param options The connection's options, and the grace of each step that ends the child.
    * @throws {UsageError} `ERR_INVALID_ARGUMENT` if two names map to the same service id (nothing is closed).
@@ -98,7 +98,7 @@ export class ChildConnection<Remote = Service, RemoteNotifications = Notificatio
     super(transport, {
       ...rest,
       onClose: (error) => {
-        // However the connection ended, its transport is closed (the child's stdin ended): end the child too.
+        // However the connection ended, its transport is closed (the child's stdin or socket ended): end the child too.
         void end();
         onClose?.(error);
       },
@@ -114,7 +114,7 @@ export class ChildConnection<Remote = Service, RemoteNotifications = Notificatio
 
   /**
    * Closes the connection (pending calls reject with `ERR_CONNECTION_CLOSED`),
-   * ends the child's stdin, and ends the child: `killGrace` milliseconds to
+   * ends the child's stdin (or closes the seqpacket socket), and ends the child: `killGrace` milliseconds to
    * exit, then SIGTERM, `killGrace` more, then SIGKILL. Resolves once the
    * child exited.
    */

@@ -1,8 +1,9 @@
 /**
  * The child's side of `spawn`: an {@link RpcServer} whose one connection is
- * this process's stdin and stdout. It ends when stdin ends (the parent
- * closed the connection, or is gone) or on `close()`, after which nothing
- * of it keeps the process alive.
+ * this process's stdin and stdout, or the seqpacket channel the parent
+ * gave. It ends when stdin (or the channel) ends (the parent closed the
+ * connection, or is gone) or on `close()`, after which nothing of it keeps
+ * the process alive.
  *
  * @module
  */
@@ -12,7 +13,8 @@ import type { RpcConnection } from "../rpc/connection.ts";
 import type { Notifications, Router } from "../rpc/router.ts";
 import { type CloseOptions, RpcServer, type RpcServerOptions, type ServerSessionSettings } from "../rpc/server.ts";
 import type { Service } from "../rpc/service.ts";
-import type { ByteStream, ConnectionInfo, Listener, MessageTransport } from "../transport/types.ts";
+import type { PollablePacketSocket } from "../transport/packet_transport.ts";
+import type { ByteStream, ConnectionInfo, Listener, MessageTransport, PacketSocket } from "../transport/types.ts";
 
 /** The console methods that write to stdout, sent to stderr while serving. */
 const STDOUT_METHODS = ["log", "info", "debug", "dirxml", "dir", "table"] as const;
@@ -35,6 +37,11 @@ export function claimStdio(): void {
   stdioTaken = true;
 }
 
+/** Gives back what {@link claimStdio} took, after a `serveStdio` that failed before it served. */
+export function releaseStdio(): void {
+  stdioTaken = false;
+}
+
 /**
  * Wraps a byte stream so that its closing is seen.
  *
@@ -53,6 +60,28 @@ export function watchClose(stream: ByteStream): { stream: ByteStream; closed: Pr
       close: () => stream.close().finally(done),
     },
   };
+}
+
+/**
+ * Wraps a packet socket so that its closing is seen.
+ *
+ * @param socket The socket.
+ * @returns A socket that does what `socket` does, and a promise that resolves once it was closed.
+ */
+export function watchPacketClose(socket: PollablePacketSocket): { socket: PacketSocket; closed: Promise<void> } {
+  let done!: () => void;
+  const closed = new Promise<void>((resolve) => (done = resolve));
+  const watched: PollablePacketSocket = {
+    info: socket.info,
+    maxPacketSize: socket.maxPacketSize,
+    maxFds: socket.maxFds,
+    send: (data, fds) => socket.send(data, fds),
+    receive: () => socket.receive(),
+    close: () => socket.close().finally(done),
+  };
+  if (socket.poll !== undefined) watched.poll = socket.poll.bind(socket);
+  if (socket.sendParts !== undefined) watched.sendParts = socket.sendParts.bind(socket);
+  return { socket: watched, closed };
 }
 
 /**
@@ -98,7 +127,7 @@ function listenerOf(transport: MessageTransport): Listener<MessageTransport> {
 
 /** What {@link StdioServer} needs besides the transport. */
 export interface StdioServerOptions extends RpcServerOptions {
-  /** Send the console's stdout output to stderr while serving. */
+  /** Send the console's stdout output to stderr while serving (resolved: the default depends on the channel). */
   redirectConsole: boolean;
 }
 
@@ -116,8 +145,8 @@ export class StdioServer<Remote = Service, RemoteNotifications = Notifications> 
   /**
    * Starts serving at once.
    *
-   * @param transport The transport over stdin and stdout.
-   * @param streamClosed Resolves once the byte stream under `transport` was closed.
+   * @param transport The transport over stdin and stdout, or over the seqpacket channel.
+   * @param streamClosed Resolves once the byte stream (or socket) under `transport` was closed.
    * @param options Handlers, limits, callbacks, whether to redirect the console.
    * @param settings The session handshake, resolved.
    * @throws {UsageError} `ERR_INVALID_ARGUMENT` if two names map to the same service id.
@@ -168,8 +197,8 @@ export class StdioServer<Remote = Service, RemoteNotifications = Notifications> 
   }
 
   /**
-   * Resolves once serving ended: stdin ended (the parent closed the
-   * connection or exited), the connection failed, or `close()` was called.
+   * Resolves once serving ended: stdin (or the channel) ended (the parent
+   * closed the connection or exited), the connection failed, or `close()` was called.
    * Nothing of the server keeps the process alive after that.
    */
   get closed(): Promise<void> {
@@ -179,8 +208,9 @@ export class StdioServer<Remote = Service, RemoteNotifications = Notifications> 
   /**
    * Stops serving: tells the parent this side is going away, lets calls in
    * flight finish within `grace`, closes the connection and stops reading
-   * stdin. The parent sees the connection end when this process exits
-   * (stdout stays open until then).
+   * stdin. On stdin and stdout, the parent sees the connection end when this
+   * process exits (stdout stays open until then); a seqpacket channel is
+   * closed at once.
    *
    * @param options The grace period for calls in flight (default 0).
    */

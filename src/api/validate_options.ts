@@ -40,10 +40,12 @@
  * | `cwd` | non-empty string | `spawn` |
  * | `stderr` | `"inherit"`, `"pipe"` or `"ignore"` | `spawn` |
  * | `killGrace` | integer, 0 to 2^31 − 1 (milliseconds) | `spawn` |
+ * | `channel` | `"stdio"` or `"seqpacket"` | `spawn` |
  * | `redirectConsole` | boolean | `serveStdio` |
  *
  * `spawn` and `serveStdio` take the framing options of a stream
- * (`maxMessageSize`, `frameTimeout`), the RPC options, `handshakeTimeout`,
+ * (`maxMessageSize`, `frameTimeout`) and of a seqpacket socket
+ * (`maxPacketSize`, `maxFds`: a seqpacket channel), the RPC options, `handshakeTimeout`,
  * `keepalive` and `protocol` (`spawn`: `"peerlink"` or `"fizyr"`;
  * `serveStdio`: also `"auto"`), and no secret: the pipes reach nobody else.
  *
@@ -284,10 +286,14 @@ const RPC: OptionRules = {
 const aString: OptionRule = (value, path) =>
   typeof value === "string" ? undefined : { path, expected: "a string", found: value };
 
-/** What a pipe to or from a child process takes: stream framing, RPC, the session without a secret. */
+/**
+ * What a channel to or from a child process takes: stream framing (pipes), seqpacket limits (a seqpacket
+ * channel), RPC, the session without a secret.
+ */
 const PIPE: OptionRules = {
   maxMessageSize: TRANSPORT.maxMessageSize!,
   frameTimeout: TRANSPORT.frameTimeout!,
+  ...SEQPACKET,
   ...RPC,
   handshakeTimeout: SESSION.handshakeTimeout!,
   keepalive: KEEPALIVE,
@@ -327,6 +333,7 @@ const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
     cwd: aNonEmptyString,
     stderr: oneOf("inherit", "pipe", "ignore"),
     killGrace: integerFrom(0, MAX_MS),
+    channel: oneOf("stdio", "seqpacket"),
   },
   serveStdio: {
     ...PIPE,

@@ -141,6 +141,13 @@ export interface ChildSpawnSettings {
   cwd?: string;
   /** The child's stderr: this process's own (`"inherit"`), a pipe this process reads, or `/dev/null`. */
   stderr: "inherit" | "pipe" | "ignore";
+  /**
+   * A descriptor of this process to give the child as its descriptor 3
+   * instead of piping stdin and stdout (`spawn`'s `channel: "seqpacket"`):
+   * the child's stdin is then `/dev/null` and its stdout this process's own.
+   * It stays open here; the caller closes it once the child runs.
+   */
+  channel?: number;
 }
 
 /**
@@ -154,9 +161,10 @@ export interface SpawnedChild {
    * The pipes as one byte stream: `read` reads the child's stdout, `write`
    * writes its stdin (resolving once the runtime took the bytes), and
    * `close` ends the child's stdin (after what was written) and stops
-   * reading its stdout. `info.transport` is `"stdio"`.
+   * reading its stdout. `info.transport` is `"stdio"`. `undefined` when the
+   * child was given a `channel` instead of pipes.
    */
-  readonly stdio: ByteStream;
+  readonly stdio: ByteStream | undefined;
   /** The child's stderr when it was spawned with `stderr: "pipe"`. */
   readonly stderr: ReadableStream<Uint8Array> | undefined;
   /** Resolves (never rejects) once the child exited, with its code or signal. */
@@ -167,6 +175,24 @@ export interface SpawnedChild {
    * @param signal The signal.
    */
   kill(signal: "SIGTERM" | "SIGKILL"): void;
+}
+
+/**
+ * A connected pair of SOCK_SEQPACKET sockets, one end for this process and
+ * one to hand to a child process (`spawn`'s `channel: "seqpacket"`).
+ */
+export interface SeqpacketChildChannel {
+  /** This process's end. Its `info.credentials` are this process's own: a socketpair's creator is both ends' peer. */
+  readonly socket: PacketSocket;
+  /**
+   * The child's end as a descriptor of this process: non-blocking and
+   * close-on-exec here (a spawn that puts it at the child's descriptor 3
+   * clears close-on-exec in the child only), so that no other child
+   * inherits it.
+   */
+  readonly childFd: number;
+  /** Closes `childFd` in this process: once the child runs, or when it could not be started. Idempotent. */
+  closeChildEnd(): void;
 }
 
 /** What socket activation needs of a runtime (`socket_activation.ts` decides what to do with it). */
@@ -195,6 +221,15 @@ export interface ActivationOperations {
    * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` without FFI, `ERR_CONNECTION_FAILED` when it cannot be sent.
    */
   notify(state: string): Promise<boolean>;
+  /**
+   * Reads `PEERLINK_CHANNEL` (the channel a parent's `spawn` gave this
+   * process, such as `seqpacket:3`) and removes it from the environment, so
+   * that this process's own children do not take the descriptor for theirs.
+   * Later calls return what the first one read.
+   *
+   * @returns The value, or `undefined` when it is not set (or the runtime may not read the environment).
+   */
+  takeChannelVariable(): string | undefined;
 }
 
 /** Socket operations of one runtime (Deno, Bun or Node). */
@@ -259,6 +294,28 @@ export interface RuntimeAdapter extends ActivationOperations {
    */
   seqpacketPair(options: SeqpacketOptions): Promise<[PacketSocket, PacketSocket]>;
   /**
+   * Creates a connected pair of SOCK_SEQPACKET sockets whose second end is
+   * for a child process.
+   *
+   * @param options Limits of this process's end, range-checked by the caller.
+   * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` (off Linux, another architecture, Node without koffi),
+   *   `ERR_PERMISSION_DENIED` (Deno without `--allow-ffi`), `ERR_INVALID_ARGUMENT` as for `listenSeqpacket`.
+   */
+  seqpacketChildChannel(options: SeqpacketOptions): Promise<SeqpacketChildChannel>;
+  /**
+   * Serves an inherited, connected SOCK_SEQPACKET socket (the channel a
+   * parent process gave this one): checks what the descriptor is, makes it
+   * non-blocking and close-on-exec, and owns it from then on.
+   *
+   * @param fd The descriptor.
+   * @param shown How to name it in messages (`PEERLINK_CHANNEL=seqpacket:3`).
+   * @param options Limits, range-checked by the caller.
+   * @throws {UsageError} `ERR_INVALID_ADDRESS` naming the descriptor when it is not open, not a socket, not a
+   *   Unix seqpacket socket, or listening; `ERR_UNSUPPORTED_PLATFORM` or `ERR_PERMISSION_DENIED` as for
+   *   `seqpacketChildChannel`.
+   */
+  adoptSeqpacketConnection(fd: number, shown: string, options: SeqpacketOptions): Promise<PacketSocket>;
+  /**
    * Listens on TCP, with TLS when `settings.tls` is set. Port 0 picks a free
    * port; the listener's `address` names the port that was bound.
    *
@@ -317,8 +374,9 @@ export interface RuntimeAdapter extends ActivationOperations {
    */
   fileStatus(path: string): Promise<FileStatus>;
   /**
-   * Starts a child process with its stdin and stdout piped to this process.
-   * Resolves once the process runs.
+   * Starts a child process with its stdin and stdout piped to this process,
+   * or with `settings.channel` as its descriptor 3. Resolves once the
+   * process runs.
    *
    * @param command The program: a path, or a name looked up in `PATH`. No shell is involved.
    * @param settings Arguments, environment, working directory and what to do with stderr.
