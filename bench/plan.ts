@@ -23,12 +23,20 @@ export const SCENARIO_METRICS: Readonly<Record<ScenarioName, readonly MetricName
   jsonrpc: ["rtt", "throughput", "stream", "connections"],
 };
 
-/** Parameters of a full run. */
+/**
+ * Parameters of a full run. The warm-ups are long on purpose: a fresh
+ * process runs peerlink's code unoptimized for its first tens of thousands
+ * of calls (V8 and JavaScriptCore optimize a function after it ran often
+ * enough), and a server serves for hours; measured on Node 24, 64 calls in
+ * flight ran at 100-117k calls/s over the 50,000 calls after a warm-up of
+ * 5,000 and at 230-260k calls/s from the 100,000th call on. The floor gets
+ * the same warm-up (its code is optimized sooner: there is less of it).
+ */
 export const FULL_PARAMS: MetricParamsOf = {
-  rtt: { warmup: 2_000, calls: 20_000 },
-  throughput: { warmup: 5_000, calls: 50_000, inFlight: 64 },
-  stream: { warmup: 5_000, items: 100_000 },
-  bulk: { warmup: 5, calls: 50, size: BULK_PAYLOAD_SIZE },
+  rtt: { warmup: 30_000, calls: 30_000 },
+  throughput: { warmup: 200_000, calls: 200_000, inFlight: 64 },
+  stream: { warmup: 300_000, items: 300_000 },
+  bulk: { warmup: 20, calls: 50, size: BULK_PAYLOAD_SIZE },
   connections: { connections: 1_000, callsEach: 20 },
   inflight: { calls: 100_000 },
 };

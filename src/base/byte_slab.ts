@@ -83,3 +83,19 @@ export class ByteSlab {
 export function ownBytes(view: Uint8Array): Uint8Array {
   return view.byteLength * 2 < view.buffer.byteLength ? view.slice() : view;
 }
+
+/** Below this many bytes, {@link tailOf} copies on Bun. */
+const SMALL_TAIL = 1024;
+
+/**
+ * The bytes of `bytes` from `start` on: a view, except for a small one on
+ * Bun, where a view of a fresh buffer first moves the buffer out of the
+ * JavaScript heap (a copy and an allocation) and a copy of the tail is cheaper.
+ *
+ * @param bytes The bytes.
+ * @param start Where the tail starts.
+ * @returns A view of `bytes`, or a copy of the tail.
+ */
+export function tailOf(bytes: Uint8Array, start: number): Uint8Array {
+  return FRESH_IS_CHEAPER && bytes.length < SMALL_TAIL ? bytes.slice(start) : bytes.subarray(start);
+}

@@ -9,7 +9,7 @@
  */
 
 import { ProtocolError } from "../base/errors.ts";
-import { ByteSlab } from "../base/byte_slab.ts";
+import { ByteSlab, tailOf } from "../base/byte_slab.ts";
 import type { Codec } from "../wire/codec.ts";
 
 /** Flags byte: nothing follows. */
@@ -48,7 +48,7 @@ export function encodeCallContext(body: Uint8Array, msLeft: number | undefined):
  * Splits a received request body into its call context and the codec's body.
  *
  * @param body The request body as received.
- * @returns The milliseconds the caller gives (or `undefined`), and the codec's body (a view, not a copy).
+ * @returns The milliseconds the caller gives (or `undefined`), and the codec's body (a view, or a small copy on Bun: see `tailOf`).
  * @throws {ProtocolError} `ERR_DECODE` for an empty body, unknown flag bits, or a body too short for its flags.
  */
 export function decodeCallContext(body: Uint8Array): { msLeft: number | undefined; body: Uint8Array } {
@@ -62,15 +62,15 @@ export function decodeCallContext(body: Uint8Array): { msLeft: number | undefine
       `Unknown call-context flags 0x${flags.toString(16).padStart(2, "0")} (this version knows 0x01)`,
     );
   }
-  if (flags === CALL_CONTEXT_NONE) return { msLeft: undefined, body: body.subarray(1) };
+  if (flags === CALL_CONTEXT_NONE) return { msLeft: undefined, body: tailOf(body, 1) };
   if (body.length < 5) {
     throw new ProtocolError(
       "ERR_DECODE",
       `The request body of ${body.length} bytes is too short for its call-context deadline (5 bytes)`,
     );
   }
-  const msLeft = new DataView(body.buffer, body.byteOffset + 1, 4).getUint32(0, true);
-  return { msLeft, body: body.subarray(5) };
+  const msLeft = (body[1]! | (body[2]! << 8) | (body[3]! << 16) | (body[4]! << 24)) >>> 0;
+  return { msLeft, body: tailOf(body, 5) };
 }
 
 /** Writes the flags byte (and the time left) at the start of `out`. */

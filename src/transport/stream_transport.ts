@@ -103,6 +103,16 @@ export class StreamMessageTransport implements MessageTransport {
   );
   /** Bytes gathered or being written. */
   #held = 0;
+  /**
+   * Messages received since the last write started. More than one, or
+   * received bytes not yet handed out, mean a batch arrived (pipelined
+   * calls, or the answers to them) and its answers (or the next calls) are
+   * on their way: the first of them is gathered with the rest instead of
+   * being written alone.
+   */
+  #receivedSinceWrite = 0;
+  /** Where each received frame's message header is copied to be read. */
+  readonly #header = new Uint8Array(HEADER_SIZE);
   /** Sends waiting until fewer than {@link HIGH_WATER_MARK} bytes are held. */
   #drainWaiters: DrainWaiter[] = [];
   /** Settles when the write under way finished (either way); set only while one is. */
@@ -190,7 +200,9 @@ export class StreamMessageTransport implements MessageTransport {
       first = frameSlab.take(bytes);
       encodeFrameInto(first, message.header, body);
     }
-    if (!this.#writing && this.#gathered.length === 0) {
+    if (
+      !this.#writing && this.#gathered.length === 0 && this.#receivedSinceWrite <= 1 && !this.#decoder.hasPartialFrame
+    ) {
       this.#write(separate ? [first, body] : [first], bytes);
     } else {
       this.#gathered.push(first);
@@ -211,8 +223,10 @@ export class StreamMessageTransport implements MessageTransport {
    */
   poll(): Message | undefined {
     if (this.#receiveFailure !== undefined || this.#closed || this.#turns.spent()) return undefined;
-    const frame = this.#decoder.next();
-    return frame === null ? undefined : messageOf(frame);
+    const body = this.#decoder.nextSplit(this.#header);
+    if (body === null) return undefined;
+    this.#receivedSinceWrite++;
+    return { header: readHeader(this.#header), body, fds: [] };
   }
 
   /**
@@ -228,10 +242,12 @@ export class StreamMessageTransport implements MessageTransport {
     try {
       for (;;) {
         if (this.#closed) return null;
-        const frame = this.#decoder.next();
-        if (frame !== null) {
+        const body = this.#decoder.nextSplit(this.#header);
+        if (body !== null) {
+          const header = readHeader(this.#header);
           if (this.#turns.spent()) await nextMacrotask();
-          return messageOf(frame);
+          this.#receivedSinceWrite++;
+          return { header, body, fds: [] };
         }
         // A frame is under way: the rest must come within frameTimeout (one timer per receive, not per chunk).
         const chunk = this.#decoder.hasPartialFrame
@@ -294,6 +310,7 @@ export class StreamMessageTransport implements MessageTransport {
   /** Writes `parts` in order; `bytes` is their total, released from {@link StreamMessageTransport.#held} after. */
   #write(parts: readonly Uint8Array[], bytes: number): void {
     this.#writing = true;
+    this.#receivedSinceWrite = 0;
     const written = parts.length === 1 ? this.#stream.write(parts[0]!) : writeInOrder(this.#stream, parts);
     this.#writeDone = written.then(
       () => this.#written(bytes),
@@ -369,11 +386,6 @@ export class StreamMessageTransport implements MessageTransport {
       this.#failure === undefined ? undefined : { cause: this.#failure },
     );
   }
-}
-
-/** The message of a received frame (header + body); the body is a view of the frame. */
-function messageOf(frame: Uint8Array): Message {
-  return { header: readHeader(frame), body: frame.subarray(HEADER_SIZE), fds: [] };
 }
 
 /** Writes `parts` one after another. */
