@@ -28,5 +28,6 @@ export function lazySeqpacket(load: () => Promise<{ seqpacketPlatform: Seqpacket
     seqpacketChildChannel: async (options) => (await operations()).seqpacketChildChannel(options),
     adoptSeqpacketConnection: async (fd, shown, options) =>
       (await operations()).adoptSeqpacketConnection(fd, shown, options),
+    closeOnExec: async (fd) => (await operations()).closeOnExec(fd),
   };
 }

@@ -4,7 +4,16 @@
  * that gets a seqpacket channel this way (`spawn`'s `channel: "seqpacket"`),
  * since a descriptor at a position of the `stdio` array becomes that
  * descriptor of the child in Node, Bun and Deno's `node:child_process`
- * alike, and `Deno.Command` cannot pass one.
+ * alike, and `Deno.Command` cannot pass one. Also the environment every
+ * runtime gives a child (this process's without `PEERLINK_CHANNEL`), and
+ * reading that variable in the child.
+ *
+ * A Deno parent's `node:child_process` also sets `DENO_EXTRA_STDIO_FDS=3`
+ * in the child's environment, whatever `env` says. A Deno child consumes
+ * it at start-up and keeps a copy of descriptor 3 for its `node:fs` (the
+ * Deno adapter closes that copy once `serveStdio` took the channel); Node
+ * and Bun children would pass it on, so {@link takeChannelVariable}
+ * removes it.
  *
  * @module
  */
@@ -13,7 +22,8 @@ import { type ChildProcess, spawn, type StdioOptions } from "node:child_process"
 import process from "node:process";
 import { Readable } from "node:stream";
 import type { ChildExit } from "../src/base/errors.ts";
-import { CHANNEL_FD, spawnFailure } from "../src/transport/child_stream.ts";
+import { CHANNEL_FD, CHANNEL_VARIABLE } from "../src/transport/child_channel.ts";
+import { spawnFailure } from "../src/transport/child_stream.ts";
 import type { ChildSpawnSettings, SpawnedChild } from "../src/transport/runtime_adapter.ts";
 
 /** A child `node:child_process` started, once it runs. */
@@ -39,7 +49,8 @@ export interface StartedNodeChild {
  * @param settings Arguments, environment (added to this process's), working directory; stderr is in `stdio`.
  * @param stdio The `stdio` array.
  * @returns The running child.
- * @throws {UsageError} `ERR_SPAWN_FAILED` when the runtime reports an error instead (ENOENT, EACCES, ...).
+ * @throws {UsageError} `ERR_SPAWN_FAILED` when the runtime reports an error instead (ENOENT, EACCES, ...),
+ *   `ERR_PERMISSION_DENIED` when Deno refused a permission (`--allow-run`, `--allow-env`).
  */
 export async function startNodeChild(
   command: string,
@@ -50,11 +61,12 @@ export async function startNodeChild(
   try {
     child = spawn(command, [...settings.args], {
       stdio,
-      env: settings.env === undefined ? process.env : { ...process.env, ...settings.env },
+      env: childEnvironment(settings.env),
       ...(settings.cwd === undefined ? {} : { cwd: settings.cwd }),
     });
   } catch (cause) {
-    // Deno throws a permission it was not given (--allow-run, --allow-env) rather than emitting it.
+    // Deno throws a permission it was not given (--allow-run, --allow-env) rather than emitting it,
+    // as does childEnvironment without --allow-env.
     throw spawnFailure(command, settings.cwd, cause);
   }
   const exited = new Promise<ChildExit>((resolve) =>
@@ -83,16 +95,79 @@ export async function startNodeChild(
 
 /**
  * Starts a child process whose descriptor 3 is `settings.channel`, with
- * stdin `/dev/null`, this process's stdout, and stderr as asked.
+ * stdin `/dev/null`, this process's stdout (or its stderr, as
+ * `settings.stdout` says), and stderr as asked.
  *
  * @param command The program.
  * @param settings As for `spawnChild`, with `channel` set.
  * @returns The running child, without `stdio`.
- * @throws {UsageError} `ERR_SPAWN_FAILED`.
+ * @throws {UsageError} `ERR_SPAWN_FAILED`, or `ERR_PERMISSION_DENIED` (Deno without `--allow-run` or `--allow-env`).
  */
 export async function spawnChannelChild(command: string, settings: ChildSpawnSettings): Promise<SpawnedChild> {
-  const stdio: StdioOptions = ["ignore", "inherit", settings.stderr];
+  const stdio: StdioOptions = ["ignore", settings.stdout === "stderr" ? 2 : "inherit", settings.stderr];
   stdio[CHANNEL_FD] = settings.channel!;
   const child = await startNodeChild(command, settings, stdio);
   return { pid: child.process.pid!, stdio: undefined, stderr: child.stderr, exited: child.exited, kill: child.kill };
+}
+
+/**
+ * The environment of a child: this process's, without `PEERLINK_CHANNEL`,
+ * with `overlay` on top. Built anew for every child, and always passed
+ * explicitly: Bun's `Bun.spawn` and `node:child_process` without an `env`
+ * pass the environment the process started with, not `process.env` as it
+ * is now.
+ *
+ * @param overlay The variables to set.
+ * @returns The environment.
+ * @throws Deno's `NotCapable` without `--allow-env`.
+ */
+export function childEnvironment(overlay: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && name !== CHANNEL_VARIABLE) env[name] = value;
+  }
+  return overlay === undefined ? env : Object.assign(env, overlay);
+}
+
+/** What `takeChannelVariable` read, once it was called. */
+let channelVariable: { value: string | undefined } | undefined;
+
+/**
+ * Reads `PEERLINK_CHANNEL` and removes it from the environment, with
+ * `DENO_EXTRA_STDIO_FDS` when it was set; the first call reads, later
+ * calls return what it read.
+ *
+ * @returns The value, or `undefined` when it is not set or may not be read (Deno without `--allow-env`).
+ */
+export function takeChannelVariable(): string | undefined {
+  if (channelVariable === undefined) {
+    const value = readVariable(CHANNEL_VARIABLE);
+    channelVariable = { value };
+    if (value !== undefined) {
+      unsetVariable(CHANNEL_VARIABLE);
+      if (readVariable(DENO_EXTRA_STDIO_FDS) !== undefined) unsetVariable(DENO_EXTRA_STDIO_FDS);
+    }
+  }
+  return channelVariable.value;
+}
+
+/** The variable a Deno parent's `node:child_process` sets for descriptors beyond stdio. */
+const DENO_EXTRA_STDIO_FDS = "DENO_EXTRA_STDIO_FDS";
+
+/** Reads one environment variable; one this process may not read (Deno) is not set. */
+function readVariable(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes one variable from the environment, if this process may. */
+function unsetVariable(name: string): void {
+  try {
+    delete process.env[name];
+  } catch {
+    // Not allowed to change the environment (Deno with --allow-env for some names only): children see it.
+  }
 }

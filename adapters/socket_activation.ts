@@ -1,7 +1,6 @@
 /**
  * The runtime side of socket activation, one copy for Deno, Bun and Node:
  * reading (and removing) `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES`
- * (and `PEERLINK_CHANNEL`, the channel a parent's `spawn` handed down)
  * through `node:process`, asking the kernel what an inherited descriptor is
  * (`getsockopt` SO_DOMAIN, SO_TYPE, SO_ACCEPTCONN), and `sd_notify`: one
  * datagram to `$NOTIFY_SOCKET` (no runtime's own API sends on a Unix
@@ -20,7 +19,6 @@ import { IOV_BASE, IOV_LEN, IOVEC_SIZE, MSG_IOV, MSG_IOVLEN, MSGHDR_SIZE, packSo
 import { AF_UNIX, MSG_NOSIGNAL, SOCK_CLOEXEC } from "./seqpacket/linux.ts";
 import { SystemCallError } from "./seqpacket/errors.ts";
 import { socketTypeOf } from "./seqpacket/socket_type.ts";
-import { CHANNEL_VARIABLE } from "../src/transport/child_stream.ts";
 
 const SOCK_DGRAM = 2;
 const ACTIVATION_VARIABLES = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] as const;
@@ -100,7 +98,6 @@ export function sendUnixDatagram(libc: Libc, target: string, text: string): void
  */
 export function activationOperations(loadLibc: () => Promise<Libc | undefined>): ActivationOperations {
   let taken: ListenEnvironment | undefined;
-  let channel: { value: string | undefined } | undefined;
   return {
     // Read once and kept: a server with several named sockets listens on each in turn.
     takeListenEnvironment: () => taken ??= takeVariables(),
@@ -111,13 +108,6 @@ export function activationOperations(loadLibc: () => Promise<Libc | undefined>):
         fd,
         (why) => new UsageError("ERR_INVALID_ADDRESS", `Cannot listen on "${shown}": descriptor ${fd} ${why}`),
       );
-    },
-    takeChannelVariable() {
-      if (channel === undefined) {
-        channel = { value: variable(CHANNEL_VARIABLE) };
-        unset(CHANNEL_VARIABLE);
-      }
-      return channel.value;
     },
     async notify(state) {
       const target = variable("NOTIFY_SOCKET");

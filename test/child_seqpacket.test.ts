@@ -2,10 +2,13 @@
  * `spawn(..., { channel: "seqpacket" })` and `serveStdio` on the seqpacket
  * channel, with real child processes of the runtime running the suite:
  * calls both ways with descriptors, the connection's info and credentials,
- * the variable and descriptor as the child finds them, stdout left free,
- * the child exiting mid-call, `close()` ending the child without leaking a
- * descriptor or keeping the parent alive, a variable that names no
- * seqpacket socket, and option and platform checks before anything starts.
+ * the variable and descriptor as the child finds them (and as its own
+ * children find them: neither reaches a grandchild), stdout left free (and
+ * kept off a parent's protocol stdout), the child exiting mid-call (also
+ * when the socket reports it as ECONNRESET), `close()` ending the child
+ * without leaking a descriptor or keeping the parent alive, a variable that
+ * names no seqpacket socket, and option, permission and platform checks
+ * before anything starts.
  *
  * @module
  */
@@ -17,6 +20,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { describe, it } from "node:test";
 import { loadRuntimeAdapter } from "../adapters/detect.ts";
+import { ChildPacketSocket } from "../src/transport/child_channel.ts";
 import { createSeqpacketOperations } from "../adapters/seqpacket/operations.ts";
 import { type ChildConnection, ChildExitedError, spawn, type SpawnOptions, UsageError } from "../mod.ts";
 import { bindChild } from "../src/api/bind_child.ts";
@@ -36,12 +40,23 @@ function openFds(): string[] {
   return readdirSync("/proc/self/fd").sort();
 }
 
+/** What the plugin prints in `expect-error` mode. */
+interface ChildError {
+  code?: string;
+  message?: string;
+  /** The message of a second `serveStdio` in the same process. */
+  again?: string;
+  /** Whether descriptor 3 was close-on-exec after the refusal (`null`: not open). */
+  cloexec?: boolean | null;
+}
+
 /** Runs the plugin in `expect-error` mode with `fd3` as its descriptor 3 and the variable set to `variable`. */
 async function childError(
   variable: string,
   fd3: number | "pipe" | "ignore",
-): Promise<{ code?: string; message?: string }> {
-  const [command, args] = scriptCommand(runtimeName, PLUGIN, ["expect-error"]);
+  extra: string[] = [],
+): Promise<ChildError> {
+  const [command, args] = scriptCommand(runtimeName, PLUGIN, ["expect-error", ...extra]);
   const child: ChildProcess = spawnProcess(command, args, {
     stdio: ["ignore", "pipe", "inherit", fd3],
     env: { ...process.env, PEERLINK_CHANNEL: variable },
@@ -69,7 +84,14 @@ describe(`spawn with channel: "seqpacket" (${runtimeName})`, () => {
         peerPid: process.pid,
         transport: "seqpacket",
       });
-      assert.deepEqual(await plugin.call("channelState"), { variable: null, cloexec: true, nonblocking: true });
+      assert.deepEqual(await plugin.call("channelState"), {
+        variable: null,
+        denoExtra: null,
+        cloexec: true,
+        nonblocking: true,
+        nonblockingAtStart: false,
+        copies: ["3"],
+      });
 
       const file = join(dir.path, "to-child.txt");
       writeFileSync(file, "read by the child");
@@ -156,6 +178,8 @@ describe(`spawn with channel: "seqpacket" (${runtimeName})`, () => {
       const notSocket = await childError("seqpacket:3", fd);
       assert.equal(notSocket.code, "ERR_INVALID_ADDRESS");
       assert.match(notSocket.message ?? "", /PEERLINK_CHANNEL=seqpacket:3: descriptor 3 is not a socket/);
+      assert.equal(notSocket.cloexec, true, "a refused descriptor is not passed on to the child's children");
+      assert.equal(notSocket.again, notSocket.message, "the refusal gave stdio back");
     } finally {
       closeSync(fd);
       dir.cleanup();
@@ -172,6 +196,24 @@ describe(`spawn with channel: "seqpacket" (${runtimeName})`, () => {
     assert.match(malformed.message ?? "", /PEERLINK_CHANNEL/);
   });
 
+  it("gives stdio back when the server cannot start on the channel", async () => {
+    // Through spawn's channel: the plugin prints on its stdout, which is the parent fixture's.
+    const parent = await run(
+      scriptCommand(runtimeName, "test/fixtures/child_seqpacket/parent.ts", [
+        JSON.stringify(scriptCommand(runtimeName, PLUGIN, ["expect-error", "collide"])),
+        "expect-failure",
+      ]),
+      15_000,
+    );
+    assert.equal(parent.code, 0, parent.stderr);
+    const result = JSON.parse(parent.stdout.trim().split("\n").find((line) => line.startsWith("{"))!) as ChildError;
+    assert.equal(result.code, "ERR_INVALID_ARGUMENT");
+    assert.match(result.message ?? "", /service id/);
+    // Not "called before": the failed call gave stdio back (and closed the channel it had taken).
+    assert.match(result.again ?? "", /PEERLINK_CHANNEL=seqpacket:3: descriptor 3 is not open/);
+    assert.match(parent.stdout, /^spawn failed: ERR_CHILD_EXITED$/m);
+  });
+
   it("checks channel like every other option, before anything starts", async () => {
     await assert.rejects(
       spawn("true", [], { channel: "socket" as "stdio" }),
@@ -183,10 +225,101 @@ describe(`spawn with channel: "seqpacket" (${runtimeName})`, () => {
         return true;
       },
     );
-    await assert.rejects(spawn("true", [], { channel: "seqpacket", maxFds: 300 }), {
+    // The limits of one channel are refused on the other, where they would be ignored.
+    await assert.rejects(spawn("true", [], { maxFds: 4 }), {
       code: "ERR_INVALID_ARGUMENT",
-      message: /maxFds/,
+      message: /"maxFds" of spawn\(\) applies to channel: "seqpacket" only, found it with channel: "stdio"/,
     });
+    await assert.rejects(spawn("true", [], { channel: "stdio", maxPacketSize: 4096 }), { message: /maxPacketSize/ });
+    await assert.rejects(spawn("true", [], { channel: "seqpacket", frameTimeout: 100 }), {
+      code: "ERR_INVALID_ARGUMENT",
+      message: /"frameTimeout" of spawn\(\) applies to channel: "stdio" only/,
+    });
+    await assert.rejects(spawn("true", [], { channel: "seqpacket", maxMessageSize: 4096 }), {
+      message: /maxMessageSize/,
+    });
+  });
+
+  for (const when of ["early", "late"] as const) {
+    it(`keeps the channel from the child's own sub-plugin (started ${when === "early" ? "before" : "after"} serving)`, async () => {
+      const sub = scriptCommand(runtimeName, PLUGIN, ["report"]);
+      const [command, args] = scriptCommand(runtimeName, PLUGIN, [`nested-${when}`, JSON.stringify(sub)]);
+      const nested = await spawn<Plugin>(command, args, { channel: "seqpacket" });
+      try {
+        const { channel, sub: report } = await nested.call("subReport");
+        assert.match(channel ?? "", /^socket:/);
+        assert.equal(report.variable, null, "the sub-plugin does not see PEERLINK_CHANNEL");
+        assert.equal(report.denoExtra, null);
+        assert.deepEqual(report.fds.filter((entry) => entry.endsWith(`=${channel}`)), [], "nor the channel");
+        assert.equal(await nested.call("add", [1, 2]), 3, "and the plugin still serves its own parent");
+      } finally {
+        await nested.close();
+      }
+    });
+  }
+
+  it("keeps a seqpacket child's stdout off a stdout that carries a connection", async () => {
+    // top (this process) -> middle, over stdio -> leaf, over seqpacket, which writes to its stdout.
+    const leaf = scriptCommand(runtimeName, PLUGIN);
+    const [command, args] = scriptCommand(runtimeName, PLUGIN, ["middle", JSON.stringify(leaf)]);
+    const middle = await spawn<Plugin>(command, args, { stderr: "pipe" });
+    const stderr = (async () => {
+      let text = "";
+      for await (const chunk of middle.child.stderr as unknown as AsyncIterable<Uint8Array>) {
+        text += new TextDecoder().decode(chunk);
+      }
+      return text;
+    })();
+    try {
+      assert.equal(await middle.call("viaLeaf", "from the leaf"), "shouted");
+      assert.equal(await middle.call("viaLeaf", "again"), "shouted", "the connection to the middle survived");
+    } finally {
+      await middle.close();
+    }
+    const logs = await stderr;
+    assert.match(logs, /^stdout: from the leaf$/m, "the leaf's stdout went to the middle's stderr");
+    assert.match(logs, /^console: again$/m);
+  });
+
+  it("reports the child's exit when the socket says ECONNRESET to poll", async () => {
+    const runtime = await loadRuntimeAdapter();
+    const child = await runtime.spawnChild("true", { args: [], stderr: "ignore" });
+    await child.stdio?.close();
+    await child.exited;
+    const [own, other] = await runtime.seqpacketPair({});
+    // A peer that closes with a datagram unread makes this end's next recvmsg fail with ECONNRESET.
+    await own.send(new Uint8Array(16), []);
+    await other.send(new Uint8Array(16), []);
+    await other.close();
+    const socket = new ChildPacketSocket(own, child, "true");
+    try {
+      assert.ok(socket.poll, "the socket has a poll");
+      assert.equal(socket.poll(), undefined, "poll keeps the error for receive");
+      await assert.rejects(socket.receive(), (error: unknown) => {
+        assert.ok(error instanceof ChildExitedError, String(error));
+        assert.equal(error.exitCode, 0);
+        assert.match(String((error.cause as Error | undefined)?.message), /ECONNRESET/);
+        return true;
+      });
+    } finally {
+      await socket.close();
+    }
+  });
+
+  it("names the permission a Deno parent lacks", { skip: runtimeName !== "deno" }, async () => {
+    const [deno, [, ...rest]] = scriptCommand("deno", "test/fixtures/child_seqpacket/parent.ts", ["[]", "permission"]);
+    // Without --allow-env, which node:child_process needs to pass the environment on.
+    const args = [
+      "run",
+      "--no-check",
+      "--allow-read",
+      "--allow-ffi",
+      "--allow-run",
+      ...rest.filter((arg) => arg !== "-A" && arg !== "--no-check"),
+    ];
+    const parent = await run([deno, args], 15_000);
+    assert.equal(parent.code, 0, parent.stderr);
+    assert.match(parent.stdout, /^spawn failed: ERR_PERMISSION_DENIED .*--allow-env/m);
   });
 
   it("is ERR_UNSUPPORTED_PLATFORM off Linux, before any process is spawned", async () => {

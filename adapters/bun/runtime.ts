@@ -14,6 +14,7 @@ import { errnoOf } from "../../src/transport/socket_errors.ts";
 import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
 import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
+import { takeChannelVariable } from "../node_spawn.ts";
 import { createNodeFile, nodeFileStatus } from "../node_fs.ts";
 import { bunGlobal } from "./bun_api.ts";
 import { bunCredentialsUnavailable } from "./credentials.ts";
@@ -57,6 +58,7 @@ export const bunRuntime: RuntimeAdapter = {
   processIds: () => ({ pid: process.pid, uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 }),
   createFile: createNodeFile,
   fileStatus: nodeFileStatus,
+  takeChannelVariable,
   spawnChild: spawnBunChild,
   stdio: bunStdio,
 };

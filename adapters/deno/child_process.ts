@@ -17,10 +17,12 @@
  * @module
  */
 
+import { closeSync, fstatSync } from "node:fs";
 import type { ChildExit } from "../../src/base/errors.ts";
 import { spawnFailure } from "../../src/transport/child_stream.ts";
 import type { ChildSpawnSettings, SpawnedChild } from "../../src/transport/runtime_adapter.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
+import { CHANNEL_VARIABLE } from "../../src/transport/child_channel.ts";
 import { spawnChannelChild } from "../node_spawn.ts";
 import { webChild } from "../web_pipe_stream.ts";
 
@@ -33,7 +35,8 @@ const STDERR_MODES = { inherit: "inherit", pipe: "piped", ignore: "null" } as co
  * @param command The program (looked up in `PATH` when it has no slash).
  * @param settings Arguments, environment (added to this process's), working directory, stderr, the channel if any.
  * @returns The running child.
- * @throws {UsageError} `ERR_SPAWN_FAILED` (no such command or directory, not executable, no `--allow-run`).
+ * @throws {UsageError} `ERR_SPAWN_FAILED` (no such command or directory, not executable), `ERR_PERMISSION_DENIED`
+ *   (no `--allow-run`; with a channel, no `--allow-env` either).
  */
 export function spawnDenoChild(command: string, settings: ChildSpawnSettings): Promise<SpawnedChild> {
   if (settings.channel !== undefined) return spawnChannelChild(command, settings);
@@ -44,7 +47,7 @@ export function spawnDenoChild(command: string, settings: ChildSpawnSettings): P
       stdin: "piped",
       stdout: "piped",
       stderr: STDERR_MODES[settings.stderr],
-      ...(settings.env === undefined ? {} : { env: { ...settings.env } }),
+      ...denoEnvironment(settings.env),
       ...(settings.cwd === undefined ? {} : { cwd: settings.cwd }),
     }).spawn();
   } catch (cause) {
@@ -66,6 +69,31 @@ export function spawnDenoChild(command: string, settings: ChildSpawnSettings): P
     })),
     kill: (signal) => child.kill(signal),
   }));
+}
+
+/**
+ * The environment options of `Deno.Command`: `env` on top of this
+ * process's environment, which the child inherits without
+ * `PEERLINK_CHANNEL`. `Deno.Command` can only leave a variable out by
+ * clearing the environment, so that happens only while the variable is set
+ * (`spawn` takes it before it starts a child, so rarely); a process that
+ * may not read it (no `--allow-env`) cannot tell, and its child inherits
+ * whatever it has.
+ */
+function denoEnvironment(
+  overlay: Readonly<Record<string, string>> | undefined,
+): { env?: Record<string, string>; clearEnv?: boolean } {
+  let inherited: Record<string, string> | undefined;
+  try {
+    if (Deno.env.get(CHANNEL_VARIABLE) !== undefined) {
+      inherited = Deno.env.toObject();
+      delete inherited[CHANNEL_VARIABLE];
+    }
+  } catch {
+    // Not allowed to read the environment.
+  }
+  if (inherited !== undefined) return { env: { ...inherited, ...overlay }, clearEnv: true };
+  return overlay === undefined ? {} : { env: { ...overlay } };
 }
 
 /** The largest read from stdin at once. */
@@ -115,4 +143,24 @@ class DenoStdioStream implements ByteStream {
  */
 export function denoStdio(): ByteStream {
   return new DenoStdioStream();
+}
+
+/**
+ * Closes the copy of an inherited descriptor that Deno keeps for its
+ * `node:fs` when it started with `DENO_EXTRA_STDIO_FDS` naming it (a Deno
+ * parent's `node:child_process` sets that for the seqpacket channel): a
+ * duplicate at another number, which would keep the channel open after
+ * `serveStdio` closed it. `node:fs` knows a descriptor above 2 only if Deno
+ * registered it that way or opened it itself, and this process cannot have
+ * opened another file at `fd` while `fd` was the channel, so a socket there
+ * is that copy.
+ *
+ * @param fd The inherited descriptor, already taken over.
+ */
+export function closeDenoStdioCopy(fd: number): void {
+  try {
+    if (fstatSync(fd).isSocket()) closeSync(fd);
+  } catch {
+    // No copy: Deno started without the variable.
+  }
 }

@@ -18,13 +18,14 @@ import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
 import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
 import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
+import { takeChannelVariable } from "../node_spawn.ts";
 import { connectNodeUnix, nodeUnixListener } from "../node_net/mod.ts";
 import { denoCredentialsUnavailable, denoFfiUsable, denoGuardLibc, denoStreamCredentials } from "./credentials.ts";
 import { createDenoFile, denoFileStatus, readDenoTextFile } from "./files.ts";
 import { connectDenoUnix, denoNativeUnixListener } from "./native_unix.ts";
 import { denoProcessIds } from "./process_ids.ts";
 import { setUpSignalsEarly } from "./signal_setup.ts";
-import { denoStdio, spawnDenoChild } from "./child_process.ts";
+import { closeDenoStdioCopy, denoStdio, spawnDenoChild } from "./child_process.ts";
 import { denoSocketFiles } from "./socket_files.ts";
 import { connectDenoTcp } from "./tcp_connect.ts";
 import { listenDenoTcp } from "./tcp_listener.ts";
@@ -45,12 +46,18 @@ export const denoRuntime: RuntimeAdapter = {
     return adoptUnix(fd, nodeNetUnixListener, shown);
   },
   ...activationOperations(denoGuardLibc),
+  takeChannelVariable,
   connectStream: (address) =>
     denoFfiUsable() ? connectNodeUnix(address, denoStreamCredentials) : connectDenoUnix(address),
   ...seqpacket,
   listenSeqpacket(address, options) {
     setUpSignalsEarly();
     return seqpacket.listenSeqpacket(address, options);
+  },
+  async adoptSeqpacketConnection(fd, shown, options) {
+    const socket = await seqpacket.adoptSeqpacketConnection(fd, shown, options);
+    closeDenoStdioCopy(fd);
+    return socket;
   },
   listenTcp(address, settings) {
     setUpSignalsEarly();

@@ -13,6 +13,7 @@ import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
 import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
 import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
+import { takeChannelVariable } from "../node_spawn.ts";
 import { createNodeFile, nodeFileStatus, nodeSocketFiles, readNodeTextFile } from "../node_fs.ts";
 import { connectNodeTcp, connectNodeUnix, listenNodeTcp, nodeUnixListener } from "../node_net/mod.ts";
 import { nodeCredentialsUnavailable, nodeStreamCredentials } from "./credentials.ts";
@@ -40,6 +41,7 @@ export const nodeRuntime: RuntimeAdapter = {
   processIds: () => ({ pid: process.pid, uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 }),
   createFile: createNodeFile,
   fileStatus: nodeFileStatus,
+  takeChannelVariable,
   spawnChild: spawnNodeChild,
   stdio: nodeStdio,
 };

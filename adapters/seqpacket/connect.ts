@@ -107,8 +107,12 @@ function socketpair(system: SeqpacketSystem): [number, number] {
 
 /**
  * Creates a connected pair whose second end is for a child process: the
- * first is a socket of this process, the second a bare descriptor (close-on-exec,
- * so that only the child it is handed to gets it).
+ * first is a socket of this process, the second a bare descriptor
+ * (close-on-exec, so that only the child it is handed to gets it; and
+ * blocking, as a child that is not written for peerlink expects of an
+ * inherited socket: `O_NONBLOCK` belongs to the open file description the
+ * child shares with this process's copy, and the two ends of a socketpair
+ * are two descriptions, so this process's end stays non-blocking).
  *
  * @param system The process's seqpacket state.
  * @param limits Limits of this process's end.
@@ -123,6 +127,10 @@ export function childChannel(system: SeqpacketSystem, limits: SocketLimits): Seq
   try {
     // The child's end sends too: its send buffer must fit the datagrams, whatever the child asks for later.
     system.prepare(child, limits);
+    const flags = libc.fcntl(child, F_GETFL, 0);
+    if (flags < 0 || libc.fcntl(child, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+      throw new SystemCallError("fcntl", libc.errno());
+    }
     socket = new SeqpacketSocket(system, own, limits, { transport: "seqpacket" });
   } catch (error) {
     libc.close(child);
@@ -150,7 +158,8 @@ export function childChannel(system: SeqpacketSystem, limits: SocketLimits): Seq
  * @param fd The descriptor.
  * @param shown How to name it in messages, such as `PEERLINK_CHANNEL=seqpacket:3`.
  * @param limits Limits of the socket.
- * @returns The socket; on failure the descriptor is left as it was (not closed) unless it was taken over.
+ * @returns The socket. On failure the descriptor is not closed (it may be anything) but is marked close-on-exec,
+ *   so that no child inherits it, unless it was taken over (then it is closed).
  * @throws {UsageError} `ERR_INVALID_ADDRESS` naming the descriptor when it is not open, not a socket, not a Unix
  *   seqpacket socket, or listening; `ERR_INVALID_ARGUMENT` if the system cannot send datagrams of `maxPacketSize`.
  */
@@ -160,8 +169,10 @@ export function adoptConnected(
   shown: string,
   limits: SocketLimits,
 ): PacketSocket {
-  const refuse = (why: string): UsageError =>
-    new UsageError("ERR_INVALID_ADDRESS", `Cannot serve the channel ${shown}: descriptor ${fd} ${why}`);
+  const refuse = (why: string): UsageError => {
+    closeOnExec(system, fd);
+    return new UsageError("ERR_INVALID_ADDRESS", `Cannot serve the channel ${shown}: descriptor ${fd} ${why}`);
+  };
   const type = socketTypeOf(system.libc, fd, refuse);
   if (type.domain !== AF_UNIX) throw refuse(`is not a Unix socket (socket domain ${type.domain}, expected AF_UNIX)`);
   if (type.type !== SOCK_SEQPACKET) {
@@ -177,4 +188,16 @@ export function adoptConnected(
   }
   // The constructor closes the descriptor if it fails: it is ours now.
   return new SeqpacketSocket(system, fd, limits, { transport: "seqpacket", localAddress: shown });
+}
+
+/**
+ * Marks a descriptor close-on-exec (`fcntl` F_SETFD; a descriptor has no
+ * other descriptor flag).
+ *
+ * @param system The process's seqpacket state.
+ * @param fd The descriptor.
+ * @returns `false` when it is not open (or cannot be changed).
+ */
+export function closeOnExec(system: SeqpacketSystem, fd: number): boolean {
+  return system.libc.fcntl(fd, F_SETFD, FD_CLOEXEC) === 0;
 }

@@ -16,7 +16,7 @@ import type { SeqpacketPlatform } from "./libc.ts";
 import { layoutFor, type StructLayout, unsupportedPlatform } from "./layout.ts";
 import { SeqpacketSystem, type SocketLimits } from "./system.ts";
 import { adopt, listen } from "./listener.ts";
-import { adoptConnected, childChannel, connect, pair } from "./connect.ts";
+import { adoptConnected, childChannel, closeOnExec, connect, pair } from "./connect.ts";
 
 /** The seqpacket operations of a runtime adapter. */
 export type SeqpacketOperations = Pick<
@@ -27,6 +27,7 @@ export type SeqpacketOperations = Pick<
   | "adoptSeqpacket"
   | "seqpacketChildChannel"
   | "adoptSeqpacketConnection"
+  | "closeOnExec"
 >;
 
 /** Default `maxPacketSize`: 64 KiB, which fits in the kernel's default send buffer. */
@@ -90,6 +91,9 @@ export function createSeqpacketOperations(platform: SeqpacketPlatform): Seqpacke
     },
     async adoptSeqpacketConnection(fd, shown, options) {
       return adoptConnected(await load(), fd, shown, limits(options));
+    },
+    async closeOnExec(fd) {
+      return closeOnExec(await load(), fd);
     },
   };
 }

@@ -12,29 +12,25 @@
 
 import { ChildExitedError, UsageError } from "../base/errors.ts";
 import type { SocketAddress } from "../transport/address.ts";
-import {
-  CHANNEL_FD,
-  CHANNEL_VARIABLE,
-  ChildPacketSocket,
-  ChildStream,
-  commandLine,
-  parseChannelVariable,
-} from "../transport/child_stream.ts";
+import { CHANNEL_FD, CHANNEL_VARIABLE, ChildPacketSocket, parseChannelVariable } from "../transport/child_channel.ts";
+import { ChildStream, commandLine } from "../transport/child_stream.ts";
 import { PacketMessageTransport } from "../transport/packet_transport.ts";
-import type {
-  ChildSpawnSettings,
-  RuntimeAdapter,
-  SeqpacketOptions,
-  SpawnedChild,
-} from "../transport/runtime_adapter.ts";
+import type { ChildSpawnSettings, RuntimeAdapter, SpawnedChild } from "../transport/runtime_adapter.ts";
 import { StreamMessageTransport } from "../transport/stream_transport.ts";
-import type { MessageTransport, PacketSocket } from "../transport/types.ts";
+import type { MessageTransport } from "../transport/types.ts";
 import { ChildConnection, DEFAULT_KILL_GRACE, endChild } from "./child_connection.ts";
 import type { ServeStdioFunction, SpawnFunction, SpawnOptions } from "./child_options.ts";
-import { claimStdio, releaseStdio, StdioServer, watchClose, watchPacketClose } from "./serve_stdio.ts";
+import {
+  claimStdio,
+  releaseStdio,
+  StdioServer,
+  stdoutCarriesProtocol,
+  watchClose,
+  watchPacketClose,
+} from "./serve_stdio.ts";
 import { clientSessionSettings, serverSessionSettings } from "./session_settings.ts";
 import { startSession, streamOptions } from "./stream_session.ts";
-import { checkEntryOptions } from "./validate_options.ts";
+import { checkEntryOptions, seqpacketOptions } from "./validate_options.ts";
 
 /** The placeholder address of the stdio server's session settings (read only for `allow`, which it does not take). */
 const STDIO_ADDRESS: SocketAddress = { transport: "unix", path: "", abstract: false };
@@ -57,14 +53,16 @@ export function bindChild(
   ) => {
     checkCommand(command, args);
     const options = checkEntryOptions("spawn", given);
+    checkChannelOptions(options);
     const runtime = await loadRuntime();
+    await keepChannelFromChildren(runtime);
     // Pipes and socket pairs reach no one else, and the kernel reports a child's death: no keepalive unless asked.
     const session = await clientSessionSettings(runtime, { ...options, keepalive: options.keepalive ?? false });
     const label = commandLine(command, args);
     const settings: ChildSpawnSettings = {
       args,
       stderr: options.stderr ?? "inherit",
-      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.env === undefined ? {} : { env: withoutChannelVariable(options.env) }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     };
     const { child, channel } = options.channel === "seqpacket"
@@ -99,29 +97,26 @@ export function bindChild(
       ...rest,
       keepalive: rest.keepalive ?? false,
     });
-    claimStdio();
-    let transport: MessageTransport;
-    let closed: Promise<void>;
-    if (fd === undefined) {
-      const watched = watchClose(runtime.stdio());
-      transport = new StreamMessageTransport(watched.stream, streamOptions(options));
-      closed = watched.closed;
-    } else {
-      let socket: PacketSocket;
-      try {
-        socket = await runtime.adoptSeqpacketConnection(fd, `${CHANNEL_VARIABLE}=${variable}`, packetLimits(options));
-      } catch (error) {
-        releaseStdio();
-        throw error;
-      }
-      const watched = watchPacketClose(socket);
-      transport = new PacketMessageTransport(watched.socket);
-      closed = watched.closed;
-    }
+    claimStdio(fd === undefined);
+    let transport: MessageTransport | undefined;
     try {
+      let closed: Promise<void>;
+      if (fd === undefined) {
+        const watched = watchClose(runtime.stdio());
+        transport = new StreamMessageTransport(watched.stream, streamOptions(options));
+        closed = watched.closed;
+      } else {
+        channelTaken = true;
+        const shown = `${CHANNEL_VARIABLE}=${variable}`;
+        const socket = await runtime.adoptSeqpacketConnection(fd, shown, seqpacketOptions(options));
+        const watched = watchPacketClose(socket);
+        transport = new PacketMessageTransport(watched.socket);
+        closed = watched.closed;
+      }
       return new StdioServer<Remote, RemoteNotifications>(transport, closed, { ...rest, redirectConsole }, settings);
     } catch (error) {
-      await transport.close();
+      await transport?.close().catch(() => {});
+      releaseStdio();
       throw error;
     }
   };
@@ -161,13 +156,15 @@ async function spawnWithSocket(
   label: string,
   options: SpawnOptions,
 ): Promise<StartedChild> {
-  const pair = await runtime.seqpacketChildChannel(packetLimits(options));
+  const pair = await runtime.seqpacketChildChannel(seqpacketOptions(options));
   let child: SpawnedChild;
   try {
     child = await runtime.spawnChild(command, {
       ...settings,
       env: { ...settings.env, [CHANNEL_VARIABLE]: `seqpacket:${CHANNEL_FD}` },
       channel: pair.childFd,
+      // A child writing to a stdout that carries this process's own connection would corrupt it.
+      stdout: stdoutCarriesProtocol() ? "stderr" : "inherit",
     });
   } catch (error) {
     await pair.socket.close();
@@ -178,12 +175,56 @@ async function spawnWithSocket(
   return { child, channel: new PacketMessageTransport(new ChildPacketSocket(pair.socket, child, label)) };
 }
 
-/** The seqpacket limits among checked options. */
-function packetLimits(options: SeqpacketOptions): SeqpacketOptions {
-  const result: SeqpacketOptions = {};
-  if (options.maxPacketSize !== undefined) result.maxPacketSize = options.maxPacketSize;
-  if (options.maxFds !== undefined) result.maxFds = options.maxFds;
-  return result;
+/** Whether `serveStdio` took (or tried to take) the channel a parent gave this process. */
+let channelTaken = false;
+
+/**
+ * Before this process starts a child: takes the channel a parent gave this
+ * process, if `serveStdio` has not: removes `PEERLINK_CHANNEL` from the
+ * environment (kept for a later `serveStdio`) and marks the descriptor it
+ * names close-on-exec, so that neither reaches the child, which would take
+ * the parent's channel for its own (a plugin that starts a helper before
+ * it serves). Where the seqpacket layer cannot be loaded (Deno without
+ * `--allow-ffi`, Node without koffi) only the variable is removed: the
+ * descriptor may reach the child, but nothing names it there.
+ */
+async function keepChannelFromChildren(runtime: RuntimeAdapter): Promise<void> {
+  if (channelTaken) return;
+  channelTaken = true;
+  const variable = runtime.takeChannelVariable();
+  if (variable === undefined) return;
+  let fd: number;
+  try {
+    fd = parseChannelVariable(variable);
+  } catch {
+    return; // serveStdio reports it.
+  }
+  await runtime.closeOnExec(fd).catch(() => {});
+}
+
+/** `spawn`'s `env` without `PEERLINK_CHANNEL`, which names no channel of the child unless `spawn` sets it. */
+function withoutChannelVariable(env: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (!Object.hasOwn(env, CHANNEL_VARIABLE)) return env;
+  const { [CHANNEL_VARIABLE]: _, ...rest } = env;
+  return rest;
+}
+
+/** The options of `spawn` that apply to one channel only. */
+const CHANNEL_ONLY = {
+  stdio: ["maxMessageSize", "frameTimeout"],
+  seqpacket: ["maxPacketSize", "maxFds"],
+} as const;
+
+/** Refuses options of `spawn` meant for the other channel (they would be ignored). */
+function checkChannelOptions(options: SpawnOptions): void {
+  const channel = options.channel ?? "stdio";
+  const other = channel === "stdio" ? "seqpacket" : "stdio";
+  const misplaced = CHANNEL_ONLY[other].find((name) => options[name] !== undefined);
+  if (misplaced === undefined) return;
+  throw new UsageError(
+    "ERR_INVALID_ARGUMENT",
+    `Option "${misplaced}" of spawn() applies to channel: "${other}" only, found it with channel: "${channel}"`,
+  );
 }
 
 /** Checks `spawn`'s command and arguments. */

@@ -10,13 +10,13 @@
 import { callSafely } from "../base/call_safely.ts";
 import { isInetAddress, parseAddress } from "../transport/address.ts";
 import { PacketMessageTransport } from "../transport/packet_transport.ts";
-import type { RuntimeAdapter, SeqpacketListenOptions } from "../transport/runtime_adapter.ts";
+import type { RuntimeAdapter } from "../transport/runtime_adapter.ts";
 import { RpcConnection } from "../rpc/connection.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { StreamMessageTransport } from "../transport/stream_transport.ts";
 import type { ConnectionInfo, Listener, MessageTransport } from "../transport/types.ts";
 import { tcpConnectSettings, tcpListenSettings } from "./tcp_settings.ts";
-import { checkAddressOptions, checkEntryOptions } from "./validate_options.ts";
+import { checkAddressOptions, checkEntryOptions, seqpacketOptions } from "./validate_options.ts";
 import { clientSessionSettings, serverSessionSettings } from "./session_settings.ts";
 import { generateSecretText } from "../session/secret.ts";
 import { UsageError } from "../base/errors.ts";
@@ -228,15 +228,6 @@ async function notifyReady(runtime: RuntimeAdapter, server: RpcServer): Promise<
     await server.close().catch(() => {});
     throw error;
   }
-}
-
-function seqpacketOptions(options: SeqpacketListenOptions): SeqpacketListenOptions {
-  const result: SeqpacketListenOptions = {};
-  if (options.maxPacketSize !== undefined) result.maxPacketSize = options.maxPacketSize;
-  if (options.maxFds !== undefined) result.maxFds = options.maxFds;
-  if (options.mode !== undefined) result.mode = options.mode;
-  if (options.backlog !== undefined) result.backlog = options.backlog;
-  return result;
 }
 
 function mapListener<A, B>(listener: Listener<A>, wrap: (connection: A) => B): Listener<B> {

@@ -13,33 +13,46 @@ import type { RpcConnection } from "../rpc/connection.ts";
 import type { Notifications, Router } from "../rpc/router.ts";
 import { type CloseOptions, RpcServer, type RpcServerOptions, type ServerSessionSettings } from "../rpc/server.ts";
 import type { Service } from "../rpc/service.ts";
+import { fastPathsOf } from "../transport/child_channel.ts";
 import type { PollablePacketSocket } from "../transport/packet_transport.ts";
 import type { ByteStream, ConnectionInfo, Listener, MessageTransport, PacketSocket } from "../transport/types.ts";
 
 /** The console methods that write to stdout, sent to stderr while serving. */
 const STDOUT_METHODS = ["log", "info", "debug", "dirxml", "dir", "table"] as const;
 
-let stdioTaken = false;
+/** How this process's stdio is taken: not, by a server on stdin and stdout, or by one on a seqpacket channel. */
+let stdioTaken: "no" | "stdout" | "channel" = "no";
 
 /**
  * Takes this process's stdio for serving: once per process, since a second
  * server would read the same stdin.
  *
+ * @param onStdout Whether the server speaks the protocol on stdout (not on a seqpacket channel).
  * @throws {UsageError} `ERR_INVALID_ARGUMENT` on a second call.
  */
-export function claimStdio(): void {
-  if (stdioTaken) {
+export function claimStdio(onStdout: boolean): void {
+  if (stdioTaken !== "no") {
     throw new UsageError(
       "ERR_INVALID_ARGUMENT",
       "serveStdio() was called before in this process: stdin and stdout carry one connection",
     );
   }
-  stdioTaken = true;
+  stdioTaken = onStdout ? "stdout" : "channel";
 }
 
 /** Gives back what {@link claimStdio} took, after a `serveStdio` that failed before it served. */
 export function releaseStdio(): void {
-  stdioTaken = false;
+  stdioTaken = "no";
+}
+
+/**
+ * Whether this process's stdout carries a connection (`serveStdio` serves
+ * on stdin and stdout), so that a child must not write to it.
+ *
+ * @returns `true` from `serveStdio`'s claim on, also after that server closed (its parent still reads stdout).
+ */
+export function stdoutCarriesProtocol(): boolean {
+  return stdioTaken === "stdout";
 }
 
 /**
@@ -78,9 +91,8 @@ export function watchPacketClose(socket: PollablePacketSocket): { socket: Packet
     send: (data, fds) => socket.send(data, fds),
     receive: () => socket.receive(),
     close: () => socket.close().finally(done),
+    ...fastPathsOf(socket),
   };
-  if (socket.poll !== undefined) watched.poll = socket.poll.bind(socket);
-  if (socket.sendParts !== undefined) watched.sendParts = socket.sendParts.bind(socket);
   return { socket: watched, closed };
 }
 

@@ -80,6 +80,7 @@ import {
 import { UsageError } from "../base/errors.ts";
 import { FLOW_OPTION_RULES } from "../peer/read_gate.ts";
 import { type Address, formatAddress, isHostName, isInetAddress, isIpv4, isIpv6 } from "../transport/address.ts";
+import type { SeqpacketListenOptions } from "../transport/runtime_adapter.ts";
 import { HEADER_SIZE } from "../wire/message.ts";
 
 /** The smallest `maxMessageSize` / `maxPacketSize` a session's handshake fits in. */
@@ -490,4 +491,26 @@ export function checkAddressOptions(entry: EntryPoint, address: Address, options
       `Cannot connect to "${text}": expected a port from 1 to 65535, found 0`,
     );
   }
+}
+
+/**
+ * The seqpacket settings among checked options (`maxPacketSize`, `maxFds`,
+ * and a listener's `mode` and `backlog`), for the runtime's seqpacket layer.
+ *
+ * @param options Options checked by {@link checkEntryOptions}.
+ * @returns Only those of them that are set.
+ *
+ * @example
+ * ```ts
+ * import { seqpacketOptions } from "./validate_options.ts";
+ * console.assert(JSON.stringify(seqpacketOptions({ maxFds: 4, keepalive: false } as object)) === '{"maxFds":4}');
+ * ```
+ */
+export function seqpacketOptions(options: SeqpacketListenOptions): SeqpacketListenOptions {
+  const result: SeqpacketListenOptions = {};
+  if (options.maxPacketSize !== undefined) result.maxPacketSize = options.maxPacketSize;
+  if (options.maxFds !== undefined) result.maxFds = options.maxFds;
+  if (options.mode !== undefined) result.mode = options.mode;
+  if (options.backlog !== undefined) result.backlog = options.backlog;
+  return result;
 }

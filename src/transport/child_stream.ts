@@ -1,10 +1,11 @@
 /**
- * The channel to a child process (its pipes as a byte stream, or a
- * seqpacket socket) with the child's exit in place of a bare end: once the
- * child exited, reading fails with a {@link ChildExitedError} that carries
- * its exit code or signal, so that every call still pending rejects with
- * it. Also the one error every adapter reports for a child that cannot
- * start, and the environment variable that names a seqpacket channel.
+ * The pipes to a child process as a byte stream with the child's exit in
+ * place of a bare end: once the child exited, reading fails with a
+ * {@link ChildExitedError} that carries its exit code or signal, so that
+ * every call still pending rejects with it. Also what every channel to a
+ * child shares ({@link ChildExitWatch}, used by `child_channel.ts` for a
+ * seqpacket channel), the one error every adapter reports for a child that
+ * cannot start, and a child's command line for messages.
  *
  * The end of the channel and the exit status arrive in either order (and a
  * grandchild that inherited the channel can keep it open after the child is
@@ -16,10 +17,9 @@
  */
 
 import { type ChildExit, ChildExitedError, UsageError } from "../base/errors.ts";
-import type { PollablePacketSocket } from "./packet_transport.ts";
 import type { SpawnedChild } from "./runtime_adapter.ts";
 import { errnoOf } from "./socket_errors.ts";
-import type { ByteStream, ConnectionInfo, Packet } from "./types.ts";
+import type { ByteStream, ConnectionInfo } from "./types.ts";
 
 /** Milliseconds the end of a child's stdout and its exit status may be apart. */
 export const EXIT_SETTLE_MS = 1000;
@@ -30,7 +30,9 @@ export const EXIT_SETTLE_MS = 1000;
  * @param command The program as given.
  * @param cwd The working directory asked for, if any (a missing one is reported as ENOENT too).
  * @param cause What the runtime threw or emitted.
- * @returns A `UsageError` `ERR_SPAWN_FAILED` saying why, with `cause`.
+ * @returns A `UsageError` saying why, with `cause`: `ERR_PERMISSION_DENIED` when the runtime refused a
+ *   permission this process was not given (Deno's `NotCapable`: `--allow-run`, or `--allow-env` for
+ *   `node:child_process`), else `ERR_SPAWN_FAILED`.
  *
  * @example
  * ```ts
@@ -40,15 +42,24 @@ export const EXIT_SETTLE_MS = 1000;
  * ```
  */
 export function spawnFailure(command: string, cwd: string | undefined, cause: unknown): UsageError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const name = (cause as { name?: unknown } | null)?.name;
+  if (name === "NotCapable" || name === "PermissionDenied") {
+    const flag = /--allow-[a-z]+/.exec(detail)?.[0];
+    return new UsageError(
+      "ERR_PERMISSION_DENIED",
+      `Cannot start "${command}": this process was not given ${flag ?? "a permission it needs"} (${detail})`,
+      { cause },
+    );
+  }
   const errno = errnoOf(cause);
   const reason = errno === "ENOENT"
     ? cwd === undefined ? "no such command" : `no such command, or no directory ${cwd}`
     : errno === "EACCES" || errno === "EPERM"
-    ? "permission denied (the file is not executable, or Deno was not given --allow-run)"
+    ? "permission denied (the file is not executable)"
     : errno === "ENOTDIR"
     ? `${cwd ?? "a directory in its path"} is not a directory`
     : "the runtime could not start it";
-  const detail = cause instanceof Error ? cause.message : String(cause);
   return new UsageError("ERR_SPAWN_FAILED", `Cannot start "${command}": ${reason} (${detail})`, { cause });
 }
 
@@ -82,78 +93,60 @@ export function commandLine(command: string, args: readonly string[]): string {
 }
 
 /**
- * The environment variable through which `spawn` tells a child which
- * channel it was given: `seqpacket:3` for a connected SOCK_SEQPACKET socket
- * at descriptor 3. Without it the channel is stdin and stdout.
+ * What a channel to a child (its pipes, or its seqpacket socket) knows
+ * about the child's exit: whether this side closed the channel, and the
+ * exit as an error once it is known. Once the child exited and the channel
+ * has still not ended after {@link EXIT_SETTLE_MS} (a grandchild holds it
+ * open), it calls `abandon`.
  */
-export const CHANNEL_VARIABLE = "PEERLINK_CHANNEL";
-
-/** The descriptor number `spawn` puts the seqpacket channel at in the child. */
-export const CHANNEL_FD = 3;
-
-/**
- * Reads the value of {@link CHANNEL_VARIABLE}.
- *
- * @param value Its value.
- * @returns The descriptor of the seqpacket channel.
- * @throws {UsageError} `ERR_INVALID_ADDRESS` unless it is `seqpacket:` and a descriptor number.
- *
- * @example
- * ```ts
- * import { parseChannelVariable } from "./child_stream.ts";
- * console.assert(parseChannelVariable("seqpacket:3") === 3);
- * ```
- */
-export function parseChannelVariable(value: string): number {
-  const match = /^seqpacket:(\d{1,9})$/.exec(value);
-  if (match === null) {
-    throw new UsageError(
-      "ERR_INVALID_ADDRESS",
-      `Expected ${CHANNEL_VARIABLE} to be seqpacket: and a descriptor number (such as seqpacket:3), found ${
-        JSON.stringify(value)
-      }`,
-    );
-  }
-  return Number(match[1]);
-}
-
-/**
- * What a child's channel (its pipes, or its seqpacket socket) knows about
- * the child's exit: whether this side closed the channel, and the exit as an
- * error once it is known.
- */
-class ChildExitWatch {
+export class ChildExitWatch {
   readonly #child: SpawnedChild;
   readonly #label: string;
   #exit: ChildExit | undefined;
-  /** Set by a local `close()`: the end that follows is this side's doing, not the child's. */
-  closed = false;
-  /** Set once reading reached the end: no drain timer is needed any more. */
+  #closed = false;
   #ended = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
+   * Starts watching the child's exit.
+   *
    * @param child The child.
    * @param label Its command line, for messages.
    * @param abandon Ends the channel's reading (a pending read then sees the end), for a channel that stays
-   *   open after the exit (a grandchild holds it).
+   *   open after the exit.
    */
   constructor(child: SpawnedChild, label: string, abandon: () => void) {
     this.#child = child;
     this.#label = label;
     void child.exited.then((exit) => {
       this.#exit = exit;
-      if (!this.#ended && !this.closed) this.#drainTimer = setTimeout(abandon, EXIT_SETTLE_MS);
+      if (!this.#ended && !this.#closed) this.#drainTimer = setTimeout(abandon, EXIT_SETTLE_MS);
     });
   }
 
-  /** Reading reached the end (or failed). */
+  /** Whether this side closed the channel: the end that follows is its own doing, not the child's. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** This side closes the channel; reading ends with it. */
+  close(): void {
+    this.#closed = true;
+    this.end();
+  }
+
+  /** Reading reached the end (or failed): no drain timer is needed any more. */
   end(): void {
     this.#ended = true;
     clearTimeout(this.#drainTimer);
   }
 
-  /** The child's exit as an error, waiting a moment for the exit status; `undefined` if the child still runs. */
+  /**
+   * The child's exit as an error, waiting up to {@link EXIT_SETTLE_MS} for the exit status.
+   *
+   * @param cause The channel's own error, if any, kept as the cause.
+   * @returns The error, or `undefined` if the child still runs.
+   */
   async error(cause: unknown): Promise<ChildExitedError | undefined> {
     let exit = this.#exit;
     if (exit === undefined) {
@@ -171,6 +164,42 @@ class ChildExitWatch {
       exit,
       cause === undefined ? undefined : { cause },
     );
+  }
+
+  /**
+   * What reading the channel gives at its end: `null` after this side closed it or while the child runs,
+   * else the exit.
+   *
+   * @throws {ChildExitedError} once the child exited.
+   */
+  async atEnd(): Promise<null> {
+    this.end();
+    if (this.#closed) return null;
+    const exited = await this.error(undefined);
+    if (exited !== undefined) throw exited;
+    return null;
+  }
+
+  /**
+   * What reading the channel throws when it failed: the exit if the child exited, else `error`.
+   *
+   * @param error The channel's error.
+   * @returns Never; rejects with the error to report.
+   */
+  async readFailed(error: unknown): Promise<never> {
+    this.end();
+    throw await this.error(error) ?? error;
+  }
+
+  /**
+   * What writing to the channel throws when it failed: the exit if the child exited and this side did not
+   * close the channel, else `error`.
+   *
+   * @param error The channel's error.
+   * @returns Never; rejects with the error to report.
+   */
+  async writeFailed(error: unknown): Promise<never> {
+    throw (this.#closed ? undefined : await this.error(error)) ?? error;
   }
 }
 
@@ -205,15 +234,9 @@ export class ChildStream implements ByteStream {
     try {
       chunk = await this.#pipes.read();
     } catch (error) {
-      this.#watch.end();
-      throw await this.#watch.error(error) ?? error;
+      return this.#watch.readFailed(error);
     }
-    if (chunk !== null) return chunk;
-    this.#watch.end();
-    if (this.#watch.closed) return null;
-    const exited = await this.#watch.error(undefined);
-    if (exited !== undefined) throw exited;
-    return null;
+    return chunk ?? this.#watch.atEnd();
   }
 
   /**
@@ -226,114 +249,13 @@ export class ChildStream implements ByteStream {
     try {
       await this.#pipes.write(chunk);
     } catch (error) {
-      throw (this.#watch.closed ? undefined : await this.#watch.error(error)) ?? error;
+      await this.#watch.writeFailed(error);
     }
   }
 
   /** Ends the child's stdin and stops reading its stdout; ending the child is the caller's business. */
   close(): Promise<void> {
-    this.#watch.closed = true;
-    this.#watch.end();
+    this.#watch.close();
     return this.#pipes.close();
-  }
-}
-
-/**
- * The seqpacket channel to a child (`spawn`'s `channel: "seqpacket"`) as a
- * {@link PollablePacketSocket} that reports the child's exit as
- * {@link ChildExitedError}, as {@link ChildStream} does for pipes. Its
- * `info` names the command and gives the child's pid as the peer's: the
- * kernel records a socketpair's creator (this process) as both ends' peer,
- * so `uid` and `gid` are this process's, which the child shares unless its
- * program is set-user-ID or set-group-ID.
- */
-export class ChildPacketSocket implements PollablePacketSocket {
-  /** `transport: "seqpacket"`, `exec:COMMAND` as `remoteAddress`, the child's pid in `credentials`. */
-  readonly info: ConnectionInfo;
-  readonly #socket: PollablePacketSocket;
-  readonly #watch: ChildExitWatch;
-
-  /**
-   * Wraps this process's end of the channel; owns it from now on.
-   *
-   * @param socket This process's end.
-   * @param child The child that holds the other end.
-   * @param label Its command line, for messages.
-   */
-  constructor(socket: PollablePacketSocket, child: SpawnedChild, label: string) {
-    this.#socket = socket;
-    const credentials = socket.info.credentials;
-    this.info = {
-      ...socket.info,
-      transport: "seqpacket",
-      remoteAddress: `exec:${label}`,
-      ...(credentials === undefined ? {} : { credentials: { ...credentials, pid: child.pid } }),
-    };
-    this.#watch = new ChildExitWatch(child, label, () => void socket.close().catch(() => {}));
-    if (socket.poll !== undefined) this.poll = socket.poll.bind(socket);
-    if (socket.sendParts !== undefined) {
-      const sendParts = socket.sendParts.bind(socket);
-      this.sendParts = (head, body, fds) => sendParts(head, body, fds).catch((error) => this.#sendFailed(error));
-    }
-  }
-
-  /** The largest datagram. */
-  get maxPacketSize(): number {
-    return this.#socket.maxPacketSize;
-  }
-
-  /** The most descriptors per datagram. */
-  get maxFds(): number {
-    return this.#socket.maxFds;
-  }
-
-  /** Takes a datagram that already arrived, if any. */
-  poll?: () => Packet | undefined;
-
-  /** Sends `head` and `body` as one datagram. */
-  sendParts?: (head: Uint8Array, body: Uint8Array, fds: readonly number[]) => Promise<void>;
-
-  /**
-   * Sends one datagram.
-   *
-   * @param data The datagram.
-   * @param fds Descriptors to pass.
-   * @throws {ChildExitedError} when the send failed because the child exited (with the socket's error as cause).
-   */
-  send(data: Uint8Array, fds: readonly number[]): Promise<void> {
-    return this.#socket.send(data, fds).catch((error) => this.#sendFailed(error));
-  }
-
-  /**
-   * Receives the next datagram.
-   *
-   * @returns The packet, or `null` at the end of a channel this side closed, or whose child still runs.
-   * @throws {ChildExitedError} once the child exited and what it sent has been read.
-   */
-  async receive(): Promise<Packet | null> {
-    let packet: Packet | null;
-    try {
-      packet = await this.#socket.receive();
-    } catch (error) {
-      this.#watch.end();
-      throw await this.#watch.error(error) ?? error;
-    }
-    if (packet !== null) return packet;
-    this.#watch.end();
-    if (this.#watch.closed) return null;
-    const exited = await this.#watch.error(undefined);
-    if (exited !== undefined) throw exited;
-    return null;
-  }
-
-  /** Closes this process's end; ending the child is the caller's business. */
-  close(): Promise<void> {
-    this.#watch.closed = true;
-    this.#watch.end();
-    return this.#socket.close();
-  }
-
-  async #sendFailed(error: unknown): Promise<never> {
-    throw (this.#watch.closed ? undefined : await this.#watch.error(error)) ?? error;
   }
 }

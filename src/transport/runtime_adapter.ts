@@ -135,7 +135,13 @@ export interface ProcessIds {
 export interface ChildSpawnSettings {
   /** The arguments after the command. */
   args: readonly string[];
-  /** Variables set in the child's environment on top of this process's own (which it inherits). */
+  /**
+   * Variables set in the child's environment on top of this process's own,
+   * which it inherits without `PEERLINK_CHANNEL` (that names this
+   * process's channel, if any, not the child's): the adapter removes it
+   * from the inherited variables, and the core sets it here for a child
+   * given a `channel`.
+   */
   env?: Readonly<Record<string, string>>;
   /** The child's working directory; default this process's. */
   cwd?: string;
@@ -144,10 +150,16 @@ export interface ChildSpawnSettings {
   /**
    * A descriptor of this process to give the child as its descriptor 3
    * instead of piping stdin and stdout (`spawn`'s `channel: "seqpacket"`):
-   * the child's stdin is then `/dev/null` and its stdout this process's own.
+   * the child's stdin is then `/dev/null` and its stdout as `stdout` says.
    * It stays open here; the caller closes it once the child runs.
    */
   channel?: number;
+  /**
+   * With a `channel`: the child's stdout is this process's stdout
+   * (`"inherit"`, the default), or this process's stderr (`"stderr"`: this
+   * process's stdout carries a connection of its own).
+   */
+  stdout?: "inherit" | "stderr";
 }
 
 /**
@@ -185,10 +197,12 @@ export interface SeqpacketChildChannel {
   /** This process's end. Its `info.credentials` are this process's own: a socketpair's creator is both ends' peer. */
   readonly socket: PacketSocket;
   /**
-   * The child's end as a descriptor of this process: non-blocking and
-   * close-on-exec here (a spawn that puts it at the child's descriptor 3
-   * clears close-on-exec in the child only), so that no other child
-   * inherits it.
+   * The child's end as a descriptor of this process: blocking (a child that
+   * reads it with plain `recv` waits, as on any inherited socket; this
+   * process's end is another open file description, and stays
+   * non-blocking) and close-on-exec here (a spawn that puts it at the
+   * child's descriptor 3 clears close-on-exec in the child only), so that
+   * no other child inherits it.
    */
   readonly childFd: number;
   /** Closes `childFd` in this process: once the child runs, or when it could not be started. Idempotent. */
@@ -221,21 +235,23 @@ export interface ActivationOperations {
    * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` without FFI, `ERR_CONNECTION_FAILED` when it cannot be sent.
    */
   notify(state: string): Promise<boolean>;
-  /**
-   * Reads `PEERLINK_CHANNEL` (the channel a parent's `spawn` gave this
-   * process, such as `seqpacket:3`) and removes it from the environment, so
-   * that this process's own children do not take the descriptor for theirs.
-   * Later calls return what the first one read.
-   *
-   * @returns The value, or `undefined` when it is not set (or the runtime may not read the environment).
-   */
-  takeChannelVariable(): string | undefined;
 }
 
 /** Socket operations of one runtime (Deno, Bun or Node). */
 export interface RuntimeAdapter extends ActivationOperations {
   /** `"deno"`, `"bun"` or `"node"`. */
   readonly name: string;
+  /**
+   * Reads `PEERLINK_CHANNEL` (the channel a parent's `spawn` gave this
+   * process, such as `seqpacket:3`) and removes it from the environment, so
+   * that this process's own children do not take the descriptor for theirs;
+   * removes `DENO_EXTRA_STDIO_FDS` with it when it was set (a Deno parent's
+   * `node:child_process` sets it for the descriptor, and only a Deno child
+   * consumes it). Later calls return what the first one read.
+   *
+   * @returns The value, or `undefined` when it is not set (or the runtime may not read the environment).
+   */
+  takeChannelVariable(): string | undefined;
   /**
    * Listens on a Unix stream socket.
    *
@@ -316,6 +332,15 @@ export interface RuntimeAdapter extends ActivationOperations {
    */
   adoptSeqpacketConnection(fd: number, shown: string, options: SeqpacketOptions): Promise<PacketSocket>;
   /**
+   * Marks a descriptor close-on-exec, so that no child process inherits it
+   * (the channel a parent gave this process, before `serveStdio` takes it).
+   *
+   * @param fd The descriptor.
+   * @returns `false` when it is not open.
+   * @throws {UsageError} `ERR_UNSUPPORTED_PLATFORM` or `ERR_PERMISSION_DENIED` as for `seqpacketChildChannel`.
+   */
+  closeOnExec(fd: number): Promise<boolean>;
+  /**
    * Listens on TCP, with TLS when `settings.tls` is set. Port 0 picks a free
    * port; the listener's `address` names the port that was bound.
    *
@@ -380,7 +405,8 @@ export interface RuntimeAdapter extends ActivationOperations {
    *
    * @param command The program: a path, or a name looked up in `PATH`. No shell is involved.
    * @param settings Arguments, environment, working directory and what to do with stderr.
-   * @throws {UsageError} `ERR_SPAWN_FAILED` (see `spawnFailure` in `child_stream.ts`) when it cannot be started.
+   * @throws {UsageError} `ERR_SPAWN_FAILED` (see `spawnFailure` in `child_stream.ts`) when it cannot be started,
+   *   `ERR_PERMISSION_DENIED` when the runtime refused a permission (Deno).
    */
   spawnChild(command: string, settings: ChildSpawnSettings): Promise<SpawnedChild>;
   /**
