@@ -103,6 +103,12 @@ export class NodeSocketStream implements ByteStream {
   write(chunk: Uint8Array): Promise<void> {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return Promise.reject(this.#error ?? new Error("The socket is closed"));
+    // Taken below the socket's high-water mark: no promise or listener of its own.
+    try {
+      if (socket.write(chunk)) return WRITTEN;
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise((resolve, reject) => {
       const onClose = (): void => {
         socket.off("drain", onDrain);
@@ -112,7 +118,6 @@ export class NodeSocketStream implements ByteStream {
         socket.off("close", onClose);
         resolve();
       };
-      if (socket.write(chunk)) return resolve();
       socket.once("drain", onDrain);
       socket.once("close", onClose);
     });
@@ -142,3 +147,5 @@ export class NodeSocketStream implements ByteStream {
 
 /** How long `close()` lets buffered bytes go out before it destroys the socket. */
 const CLOSE_GRACE_MS = 1000;
+/** What every write the socket took below its high-water mark returns. */
+const WRITTEN: Promise<void> = Promise.resolve();

@@ -12,6 +12,7 @@ import { aFunction, checkOptions, integerFrom, type OptionRules } from "../base/
 import { CancelledError, ConnectionClosedError, ProtocolError, SessionError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed } from "../base/fd_handle.ts";
 import { ownBytes } from "../base/byte_slab.ts";
+import { ACCEPTED } from "../base/accepted.ts";
 import { type Message, type MessageHeader, MessageType } from "../wire/message.ts";
 import { CountedLine } from "./counted_queue.ts";
 import { DEFAULT_MAX_CONCURRENT_REQUESTS, FLOW_OPTION_RULES, type FlowOptions, ReadGate } from "./read_gate.ts";
@@ -148,7 +149,8 @@ export class Peer implements RequestChannel {
     this.#cancelKind = options.cancelKind;
     this.#waiting = new CountedLine(this.#gate);
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
-    void this.#readLoop();
+    // Not a message before the constructor returned: the owner's callbacks may name the peer being made.
+    queueMicrotask(this.#readMore);
   }
 
   /** Information about the connection. */
@@ -243,18 +245,31 @@ export class Peer implements RequestChannel {
    * @throws {ConnectionClosedError} if the connection is closed, or closes before the response.
    * @throws what the transport's `send` throws (`ERR_MESSAGE_TOO_LARGE`, ...), with the request id freed.
    */
-  request(serviceId: number, body: Uint8Array, options: SendOptions = {}): Promise<Message> {
+  request(serviceId: number, body: Uint8Array, options?: SendOptions): Promise<Message> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const requestId = this.#allocateRequestId();
-    return new Promise<Message>((resolve, reject) => {
-      const record: SentRecord = { deliverUpdate: dropUpdate, deliverResponse: resolve, fail: reject };
-      this.#sent.set(requestId, record);
-      this.#lastActivity = Date.now();
-      this.send({ type: MessageType.Request, requestId, serviceId }, body, options).catch((error: unknown) => {
-        if (this.#sent.get(requestId) === record) this.#sent.delete(requestId);
-        reject(error);
-      });
+    let record!: SentRecord;
+    const response = new Promise<Message>((resolve, reject) => {
+      record = { deliverUpdate: dropUpdate, deliverResponse: resolve, fail: reject };
     });
+    this.#sent.set(requestId, record);
+    this.#lastActivity = Date.now();
+    let sent: Promise<void>;
+    try {
+      sent = this.send({ type: MessageType.Request, requestId, serviceId }, body, options);
+    } catch (error) {
+      this.#requestFailed(requestId, record, error);
+      return response;
+    }
+    // A message the transport took at once needs no handler; one it may still fail to send does.
+    if (sent !== ACCEPTED) sent.catch((error: unknown) => this.#requestFailed(requestId, record, error));
+    return response;
+  }
+
+  /** A request that could not be sent: its id is freed and its caller sees why. */
+  #requestFailed(requestId: number, record: SentRecord, error: unknown): void {
+    if (this.#sent.get(requestId) === record) this.#sent.delete(requestId);
+    record.fail(error);
   }
 
   /**
@@ -275,9 +290,10 @@ export class Peer implements RequestChannel {
    * @param body Message body.
    * @param options Descriptors to pass.
    */
-  send(header: MessageHeader, body: Uint8Array, options: SendOptions = {}): Promise<void> {
+  send(header: MessageHeader, body: Uint8Array, options?: SendOptions): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    return this.#transport.send(options.fds === undefined ? { header, body } : { header, body, fds: options.fds });
+    const fds = options?.fds;
+    return this.#transport.send(fds === undefined ? { header, body } : { header, body, fds });
   }
 
   /**
@@ -322,28 +338,55 @@ export class Peer implements RequestChannel {
     return id;
   }
 
-  async #readLoop(): Promise<void> {
+  /**
+   * Dispatches what already arrived, then waits for more: until the gate
+   * holds (then once it opens), the end, or an error. Promise handlers
+   * rather than an async loop: a wait costs one promise, not a suspended frame.
+   */
+  readonly #readMore = (): void => {
+    const transport = this.#transport;
     try {
-      // Not a message before the constructor returned: the owner's callbacks may name the peer being made.
-      await Promise.resolve();
-      const transport = this.#transport;
       for (;;) {
-        if (this.#gate.held) await this.#gate.open();
-        if (this.#closed) break;
-        // What already arrived is taken without a turn of the promise queue; only then is there a wait.
-        const message = transport.poll?.() ?? await transport.receive();
-        if (message === null) break;
-        if (this.#closed) {
-          closeUnclaimed(message.fds);
-          break;
+        if (this.#gate.held) {
+          this.#gate.open().then(this.#readMore, this.#readFailed);
+          return;
         }
-        this.#lastActivity = Date.now();
-        this.#dispatch(message);
+        if (this.#closed) return this.#shutdown(undefined);
+        // What already arrived is taken without a turn of the promise queue; only then is there a wait.
+        const message = transport.poll?.();
+        if (message === undefined) {
+          transport.receive().then(this.#receivedOne, this.#readFailed);
+          return;
+        }
+        if (!this.#accept(message)) return;
       }
-      this.#shutdown(undefined);
     } catch (error) {
       this.#shutdown(error);
     }
+  };
+
+  /** A message the transport's `receive` waited for; `null` at the end. */
+  readonly #receivedOne = (message: Message | null): void => {
+    try {
+      if (message === null) return this.#shutdown(undefined);
+      if (this.#accept(message)) this.#readMore();
+    } catch (error) {
+      this.#shutdown(error);
+    }
+  };
+
+  readonly #readFailed = (error: unknown): void => this.#shutdown(error);
+
+  /** Dispatches a received message; false (its descriptors closed, the peer shut down) once the peer is closed. */
+  #accept(message: Message): boolean {
+    if (this.#closed) {
+      closeUnclaimed(message.fds);
+      this.#shutdown(undefined);
+      return false;
+    }
+    this.#lastActivity = Date.now();
+    this.#dispatch(message);
+    return true;
   }
 
   #dispatch(message: Message): void {

@@ -33,6 +33,9 @@ import { descriptionFrom, type ServiceDescription } from "./describe.ts";
 
 export type { Call, CallContext, CallOptions } from "./caller.ts";
 
+/** Method names whose plain-call response handler is kept (more are made per call). */
+const MAX_VALUE_HANDLERS = 256;
+
 /** Options of an {@link RpcConnection}. */
 export interface RpcConnectionOptions extends FlowOptions {
   /** Body codec; default CBOR. Both ends must use the same. */
@@ -95,6 +98,8 @@ export interface RpcConnectionOptions extends FlowOptions {
 export class RpcConnection<Remote = Service, RemoteNotifications = Notifications> implements RpcCaller {
   readonly #router: Router;
   readonly #codec: Codec;
+  /** Response handlers of plain calls, by method name (see {@link RpcConnection.#valueHandler}). */
+  readonly #valueHandlers = new Map<string, (response: Message) => unknown>();
   readonly #options: RpcConnectionOptions;
   #peer!: Peer;
   #session: SessionTransport | undefined;
@@ -286,11 +291,36 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
         return value as ResultOf<Remote[M]>;
       });
     }
-    return response.then((message) => {
-      const { value, fds } = this.#result(message, method);
+    return response.then(this.#valueHandler(method)) as Promise<ResultOf<Remote[M]>>;
+  }
+
+  /**
+   * The response handler of plain calls to `method`: the result's value
+   * (descriptors closed), made once per method name, so a call allocates no
+   * closure for it.
+   */
+  #valueHandler(method: string): (response: Message) => unknown {
+    let handler = this.#valueHandlers.get(method);
+    if (handler === undefined) {
+      handler = (response) => this.#value(response, method);
+      if (this.#valueHandlers.size < MAX_VALUE_HANDLERS) this.#valueHandlers.set(method, handler);
+    }
+    return handler;
+  }
+
+  /** A response's value (its descriptors closed), or the error it carries. */
+  #value(response: Message, method: string): unknown {
+    if (response.header.serviceId < 0 || response.fds.length > 0) {
+      const { value, fds } = this.#result(response, method);
       closeUnclaimed(fds);
-      return value as ResultOf<Remote[M]>;
-    });
+      return value;
+    }
+    try {
+      return this.#codec.decode(response.body);
+    } catch (error) {
+      if (error instanceof ProtocolError) void this.#peer.close(error);
+      throw error;
+    }
   }
 
   /**

@@ -131,40 +131,51 @@ export class SessionTransport implements MessageTransport {
    * @throws {SessionError} `ERR_PEER_UNRESPONSIVE` when keepalive declared the other side dead, or the GOAWAY's
    *   error (such as `ERR_SERVER_CLOSING`) at the end of a connection the other side announced leaving.
    */
-  async receive(): Promise<Message | null> {
-    if (this.#death !== undefined) throw this.#death;
+  receive(): Promise<Message | null> {
+    if (this.#death !== undefined) return Promise.reject(this.#death);
     this.#receiving = true;
-    try {
-      for (;;) {
-        const message = await this.#inner.receive();
-        if (this.#death !== undefined) {
-          if (message !== null) closeUnclaimed(message.fds);
-          throw this.#death;
-        }
-        if (message === null) {
-          this.#stopTimer();
-          if (this.#goingAway !== undefined) throw this.#goingAway;
-          return null;
-        }
-        if (this.#isApplications(message)) return message;
-        const next = this.poll();
-        if (next !== undefined) return next;
-      }
-    } catch (error) {
-      this.#stopTimer();
-      if (this.#death !== undefined) throw this.#death;
-      // A connection that breaks after the GOAWAY (a reset instead of a clean close) ended as announced.
-      if (this.#goingAway !== undefined && !(error instanceof ProtocolError) && error !== this.#goingAway) {
-        throw new SessionError(this.#goingAway.code as SessionErrorCode, this.#goingAway.message, {
-          cause: error,
-          data: this.#goingAway.data,
-        });
-      }
-      throw error;
-    } finally {
-      this.#receiving = false;
-    }
+    // Promise handlers rather than an async function: a wait costs one promise, not a suspended frame.
+    return this.#inner.receive().then(this.#received, this.#receiveFailed);
   }
+
+  /** What the inner transport received: the application's message, or the next wait. */
+  readonly #received = (message: Message | null): Message | null | Promise<Message | null> => {
+    try {
+      if (this.#death !== undefined) {
+        if (message !== null) closeUnclaimed(message.fds);
+        throw this.#death;
+      }
+      if (message === null) {
+        this.#stopTimer();
+        if (this.#goingAway !== undefined) throw this.#goingAway;
+        this.#receiving = false;
+        return null;
+      }
+      const next = this.#isApplications(message) ? message : this.poll();
+      if (next !== undefined) {
+        this.#receiving = false;
+        return next;
+      }
+      return this.#inner.receive().then(this.#received, this.#receiveFailed);
+    } catch (error) {
+      return this.#receiveFailed(error);
+    }
+  };
+
+  /** Ends a receive that failed, with the error the session makes of it. */
+  readonly #receiveFailed = (error: unknown): never => {
+    this.#receiving = false;
+    this.#stopTimer();
+    if (this.#death !== undefined) throw this.#death;
+    // A connection that breaks after the GOAWAY (a reset instead of a clean close) ended as announced.
+    if (this.#goingAway !== undefined && !(error instanceof ProtocolError) && error !== this.#goingAway) {
+      throw new SessionError(this.#goingAway.code as SessionErrorCode, this.#goingAway.message, {
+        cause: error,
+        data: this.#goingAway.data,
+      });
+    }
+    throw error;
+  };
 
   /**
    * Takes the next message of the application if it is already here,

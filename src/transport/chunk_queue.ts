@@ -6,8 +6,6 @@
  * @module
  */
 
-import { AsyncQueue } from "../base/async_queue.ts";
-
 /** Flow control hooks of a push-style socket. */
 export interface FlowControl {
   /** Stops reading from the socket. */
@@ -21,11 +19,17 @@ export const DEFAULT_READ_HIGH_WATER_MARK: number = 1024 * 1024;
 
 /** Received chunks waiting to be read, with read-side backpressure. */
 export class ChunkQueue {
-  readonly #queue = new AsyncQueue<Uint8Array>();
+  /** Chunks not read yet, from `#head` on. */
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  /** The readers waiting for a chunk, in order (almost always one or none). */
+  readonly #readers: { resolve(chunk: Uint8Array | null): void; reject(error: unknown): void }[] = [];
   readonly #flow: FlowControl;
   readonly #highWaterMark: number;
   #buffered = 0;
   #paused = false;
+  #ended = false;
+  #error: unknown = undefined;
 
   /**
    * Creates the instance.
@@ -44,7 +48,13 @@ export class ChunkQueue {
    * @param chunk The bytes.
    */
   push(chunk: Uint8Array): void {
-    if (!this.#queue.push(chunk)) return;
+    if (this.#ended) return;
+    const reader = this.#readers.shift();
+    if (reader !== undefined) {
+      reader.resolve(chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     if (!this.#paused && this.#buffered > this.#highWaterMark) {
       this.#paused = true;
@@ -58,7 +68,13 @@ export class ChunkQueue {
    * @param error Ends with an error instead.
    */
   end(error?: unknown): void {
-    this.#queue.end(error);
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    for (const reader of this.#readers.splice(0)) {
+      if (error === undefined) reader.resolve(null);
+      else reader.reject(error);
+    }
   }
 
   /**
@@ -66,14 +82,27 @@ export class ChunkQueue {
    *
    * @returns The chunk, or `null` at the end.
    */
-  async read(): Promise<Uint8Array | null> {
-    const result = await this.#queue.next();
-    if (result.done) return null;
-    this.#buffered -= result.value.length;
-    if (this.#paused && this.#buffered <= this.#highWaterMark / 2) {
-      this.#paused = false;
-      this.#flow.resume();
+  read(): Promise<Uint8Array | null> {
+    if (this.#head < this.#chunks.length) {
+      const chunk = this.#chunks[this.#head]!;
+      this.#chunks[this.#head++] = EMPTY;
+      if (this.#head === this.#chunks.length) {
+        this.#chunks = [];
+        this.#head = 0;
+      }
+      this.#buffered -= chunk.length;
+      if (this.#paused && this.#buffered <= this.#highWaterMark / 2) {
+        this.#paused = false;
+        this.#flow.resume();
+      }
+      return Promise.resolve(chunk);
     }
-    return result.value;
+    if (this.#ended) return this.#error === undefined ? END : Promise.reject(this.#error);
+    return new Promise((resolve, reject) => this.#readers.push({ resolve, reject }));
   }
 }
+
+/** What a taken slot of the queue holds, so that the chunk is not kept alive. */
+const EMPTY = new Uint8Array(0);
+/** What every read at the end returns. */
+const END: Promise<null> = Promise.resolve(null);

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_MESSAGE_SIZE, FrameDecoder, LENGTH_PREFIX_SIZE } from "../w
 import { encodeFrameHead, encodeFrameInto } from "../wire/frame_encoder.ts";
 import { ByteSlab } from "../base/byte_slab.ts";
 import { MicrotaskSettle } from "../base/microtask_settle.ts";
+import { ACCEPTED } from "../base/accepted.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader } from "../wire/message.ts";
 import type { ByteStream, ConnectionInfo, MessageTransport } from "./types.ts";
 import { nextMacrotask, TurnBudget } from "../base/turn_budget.ts";
@@ -56,8 +57,6 @@ const SETTLE_PASSES = 4;
 const MAX_SETTLE_PASSES = 64;
 /** How long `close()` waits for gathered frames to be written before it closes anyway. */
 const CLOSE_FLUSH_MS = 1000;
-/** What a send accepted below the high-water mark returns: one promise for all of them. */
-const ACCEPTED: Promise<void> = Promise.resolve();
 
 /** A send waiting for the transport's buffer to drain below the high-water mark. */
 interface DrainWaiter {
@@ -103,6 +102,8 @@ export class StreamMessageTransport implements MessageTransport {
   );
   /** Bytes gathered or being written. */
   #held = 0;
+  /** Bytes of the write under way. */
+  #writingBytes = 0;
   /**
    * Messages received since the last write started. More than one, or
    * received bytes not yet handed out, mean a batch arrived (pipelined
@@ -237,8 +238,30 @@ export class StreamMessageTransport implements MessageTransport {
    *   or `ERR_FRAME_TIMEOUT` when a started frame did not complete within `frameTimeout`.
    * @throws {ConnectionClosedError} if the connection ended in the middle of a frame.
    */
-  async receive(): Promise<Message | null> {
-    if (this.#receiveFailure !== undefined) throw this.#receiveFailure;
+  receive(): Promise<Message | null> {
+    if (this.#receiveFailure !== undefined) return Promise.reject(this.#receiveFailure);
+    // Between frames (the usual case: poll() took what had arrived) one read is awaited, with no frame timer.
+    if (this.#closed || this.#decoder.hasPartialFrame) return this.#receiveFrame();
+    return this.#stream.read().then(this.#afterIdleRead);
+  }
+
+  /** The chunk that ended a wait between frames: the next message, or the rest of the wait. */
+  readonly #afterIdleRead = (chunk: Uint8Array | null): Message | null | Promise<Message | null> => {
+    if (chunk === null) {
+      if (this.#failure !== undefined && !this.#closed) throw this.#closedError();
+      return null;
+    }
+    if (this.#closed) return null;
+    this.#decoder.push(chunk);
+    const body = this.#decoder.nextSplit(this.#header);
+    if (body === null) return this.#receiveFrame();
+    const message: Message = { header: readHeader(this.#header), body, fds: [] };
+    this.#receivedSinceWrite++;
+    return this.#turns.spent() ? nextMacrotask().then(() => message) : message;
+  };
+
+  /** Reads until a whole frame is in, a partial one within `frameTimeout`. */
+  async #receiveFrame(): Promise<Message | null> {
     try {
       for (;;) {
         if (this.#closed) return null;
@@ -312,16 +335,14 @@ export class StreamMessageTransport implements MessageTransport {
     this.#writing = true;
     this.#receivedSinceWrite = 0;
     const written = parts.length === 1 ? this.#stream.write(parts[0]!) : writeInOrder(this.#stream, parts);
-    this.#writeDone = written.then(
-      () => this.#written(bytes),
-      (cause: unknown) => this.#writeFailed(cause),
-    );
+    this.#writingBytes = bytes;
+    this.#writeDone = written.then(this.#written, this.#writeFailed);
   }
 
-  #written(bytes: number): void {
+  readonly #written = (): void => {
     this.#writing = false;
     this.#writeDone = undefined;
-    this.#held -= bytes;
+    this.#held -= this.#writingBytes;
     if (this.#held <= HIGH_WATER_MARK && this.#drainWaiters.length > 0) {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
@@ -331,9 +352,9 @@ export class StreamMessageTransport implements MessageTransport {
     // More is gathered: write it now if it is a buffer's worth, else with the rest of the turn.
     if (this.#held >= GATHER_LIMIT) this.#flush();
     else this.#settle.schedule();
-  }
+  };
 
-  #writeFailed(cause: unknown): void {
+  readonly #writeFailed = (cause: unknown): void => {
     this.#writing = false;
     this.#writeDone = undefined;
     this.#failure ??= cause;
@@ -343,7 +364,7 @@ export class StreamMessageTransport implements MessageTransport {
     // Sends were accepted that will never go out: the connection is broken both ways, so that the reader
     // (the peer) ends and fails what it has open instead of waiting for answers to requests never written.
     this.#stream.close().catch(() => {});
-  }
+  };
 
   #failWaiters(): void {
     const waiters = this.#drainWaiters;
