@@ -135,47 +135,83 @@ export class SessionTransport implements MessageTransport {
     if (this.#death !== undefined) return Promise.reject(this.#death);
     this.#receiving = true;
     // Promise handlers rather than an async function: a wait costs one promise, not a suspended frame.
-    return this.#inner.receive().then(this.#received, this.#receiveFailed);
+    try {
+      return this.#inner.receive().then(this.#received, this.#receiveFailed);
+    } catch (error) {
+      return Promise.reject(this.#failure(error));
+    }
   }
 
-  /** What the inner transport received: the application's message, or the next wait. */
+  /** What the inner transport received: the application's message, or (rarely) the rest of the wait. */
   readonly #received = (message: Message | null): Message | null | Promise<Message | null> => {
     try {
-      if (this.#death !== undefined) {
-        if (message !== null) closeUnclaimed(message.fds);
-        throw this.#death;
-      }
-      if (message === null) {
-        this.#stopTimer();
-        if (this.#goingAway !== undefined) throw this.#goingAway;
-        this.#receiving = false;
-        return null;
-      }
-      const next = this.#isApplications(message) ? message : this.poll();
-      if (next !== undefined) {
-        this.#receiving = false;
-        return next;
-      }
-      return this.#inner.receive().then(this.#received, this.#receiveFailed);
+      const next = this.#applicationsOf(message);
+      if (next === undefined) return this.#receiveRest();
+      this.#receiving = false;
+      return next;
     } catch (error) {
       return this.#receiveFailed(error);
     }
   };
 
+  /**
+   * Waits on after the session's own messages (pings, pongs, a GOAWAY) with
+   * nothing of the application behind them: a loop, so that however many
+   * of them come, the wait stays one promise deep.
+   */
+  async #receiveRest(): Promise<Message | null> {
+    try {
+      for (;;) {
+        const next = this.#applicationsOf(await this.#inner.receive());
+        if (next !== undefined) {
+          this.#receiving = false;
+          return next;
+        }
+      }
+    } catch (error) {
+      return this.#receiveFailed(error);
+    }
+  }
+
+  /**
+   * What a received message means to the application: itself, the next one
+   * already here, `null` at a clean end, or `undefined` when it was the
+   * session's own and nothing else is here.
+   *
+   * @throws the death of the session, or the GOAWAY's error at the end.
+   */
+  #applicationsOf(message: Message | null): Message | null | undefined {
+    if (this.#death !== undefined) {
+      if (message !== null) closeUnclaimed(message.fds);
+      throw this.#death;
+    }
+    if (message === null) {
+      this.#stopTimer();
+      if (this.#goingAway !== undefined) throw this.#goingAway;
+      return null;
+    }
+    return this.#isApplications(message) ? message : this.poll();
+  }
+
   /** Ends a receive that failed, with the error the session makes of it. */
   readonly #receiveFailed = (error: unknown): never => {
+    throw this.#failure(error);
+  };
+
+  /** The error a failed receive ends with; the receive is over. */
+  #failure(error: unknown): unknown {
     this.#receiving = false;
     this.#stopTimer();
-    if (this.#death !== undefined) throw this.#death;
+    if (this.#death !== undefined) return this.#death;
     // A connection that breaks after the GOAWAY (a reset instead of a clean close) ended as announced.
     if (this.#goingAway !== undefined && !(error instanceof ProtocolError) && error !== this.#goingAway) {
-      throw new SessionError(this.#goingAway.code as SessionErrorCode, this.#goingAway.message, {
+      return new SessionError(this.#goingAway.code as SessionErrorCode, this.#goingAway.message, {
         cause: error,
         data: this.#goingAway.data,
       });
     }
-    throw error;
-  };
+    return error;
+  }
 
   /**
    * Takes the next message of the application if it is already here,

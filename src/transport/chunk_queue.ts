@@ -93,7 +93,12 @@ export class ChunkQueue {
       this.#buffered -= chunk.length;
       if (this.#paused && this.#buffered <= this.#highWaterMark / 2) {
         this.#paused = false;
-        this.#flow.resume();
+        try {
+          this.#flow.resume();
+        } catch (error) {
+          // A read rejects; it never throws.
+          return Promise.reject(error);
+        }
       }
       return Promise.resolve(chunk);
     }

@@ -73,13 +73,15 @@ interface FrameDeadline {
 /**
  * Frames messages onto a byte stream.
  *
- * Writing: a message sent when the transport is idle is written at once,
- * so a lone call costs no wait. Messages sent while a write is under way
- * are gathered and written together once it finished and the promise
- * continuations that may send more had their turn: a server answering 64
- * pipelined calls makes a system call or two, not 64. `send` resolves at once while the transport holds less
- * than {@link HIGH_WATER_MARK} bytes, and otherwise once it drained below
- * it, so a sender that awaits it is held back by the socket's backpressure.
+ * Writing: a message sent when the transport is idle, after at most one
+ * received message and with no received bytes waiting, is written at once,
+ * so a lone call costs no wait. Messages sent while a write is under way,
+ * or after a batch arrived, are gathered and written together once the
+ * promise continuations that may send more had their turn: a server
+ * answering 64 pipelined calls makes one system call, not 64. `send`
+ * resolves at once while the transport holds less than
+ * {@link HIGH_WATER_MARK} bytes, and otherwise once it drained below it, so
+ * a sender that awaits it is held back by the socket's backpressure.
  * Sends are written in call order. `close()` writes what was gathered
  * before it closes the stream.
  */
