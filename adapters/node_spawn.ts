@@ -22,6 +22,7 @@ import { type ChildProcess, spawn, type StdioOptions } from "node:child_process"
 import process from "node:process";
 import { Readable } from "node:stream";
 import type { ChildExit } from "../src/base/errors.ts";
+import { readVariable, unsetVariable } from "./environment.ts";
 import { CHANNEL_FD, CHANNEL_VARIABLE } from "../src/transport/child_channel.ts";
 import { spawnFailure } from "../src/transport/child_stream.ts";
 import type { ChildSpawnSettings, SpawnedChild } from "../src/transport/runtime_adapter.ts";
@@ -153,21 +154,3 @@ export function takeChannelVariable(): string | undefined {
 
 /** The variable a Deno parent's `node:child_process` sets for descriptors beyond stdio. */
 const DENO_EXTRA_STDIO_FDS = "DENO_EXTRA_STDIO_FDS";
-
-/** Reads one environment variable; one this process may not read (Deno) is not set. */
-function readVariable(name: string): string | undefined {
-  try {
-    return process.env[name];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Removes one variable from the environment, if this process may. */
-function unsetVariable(name: string): void {
-  try {
-    delete process.env[name];
-  } catch {
-    // Not allowed to change the environment (Deno with --allow-env for some names only): children see it.
-  }
-}

@@ -18,37 +18,20 @@ import type { Libc } from "./seqpacket/libc.ts";
 import { IOV_BASE, IOV_LEN, IOVEC_SIZE, MSG_IOV, MSG_IOVLEN, MSGHDR_SIZE, packSockaddr } from "./seqpacket/layout.ts";
 import { AF_UNIX, MSG_NOSIGNAL, SOCK_CLOEXEC } from "./seqpacket/linux.ts";
 import { SystemCallError } from "./seqpacket/errors.ts";
+import { readVariable, unsetVariable } from "./environment.ts";
 import { socketTypeOf } from "./seqpacket/socket_type.ts";
 
 const SOCK_DGRAM = 2;
 const ACTIVATION_VARIABLES = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] as const;
 
-/** Reads one environment variable; a runtime that was not allowed to read it (Deno) has none. */
-function variable(name: string): string | undefined {
-  try {
-    return process.env[name];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Removes one variable from the environment; a runtime that may not change it (Deno without --allow-env) keeps it. */
-function unset(name: string): void {
-  try {
-    delete process.env[name];
-  } catch {
-    // Not allowed to change the environment: child processes see it.
-  }
-}
-
 /** Removes the activation variables, so that child processes do not take the sockets for theirs. */
 function unsetActivationVariables(): void {
-  for (const name of ACTIVATION_VARIABLES) unset(name);
+  for (const name of ACTIVATION_VARIABLES) unsetVariable(name);
 }
 
 /** Reads the activation variables and removes them from the environment. */
 function takeVariables(): ListenEnvironment {
-  const [listenPid, listenFds, listenFdNames] = ACTIVATION_VARIABLES.map(variable);
+  const [listenPid, listenFds, listenFdNames] = ACTIVATION_VARIABLES.map(readVariable);
   unsetActivationVariables();
   return {
     pid: process.pid,
@@ -110,7 +93,7 @@ export function activationOperations(loadLibc: () => Promise<Libc | undefined>):
       );
     },
     async notify(state) {
-      const target = variable("NOTIFY_SOCKET");
+      const target = readVariable("NOTIFY_SOCKET");
       if (target === undefined || target.length === 0) return false;
       const libc = await loadLibc();
       if (libc === undefined) {
