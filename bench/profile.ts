@@ -12,6 +12,8 @@
  * deno run -A bench/profile.ts --runtimes=node24,deno --transports=unix,seqpacket --metrics=rtt
  * ```
  *
+ * `--keep=DIR` keeps the `.cpuprofile` files in `DIR/RUNTIME-TRANSPORT-METRIC/`.
+ *
  * Bun's profiler does not mark idle time: in its table the waits are part
  * of the natives (and of the socket calls), and only peerlink's rows are
  * CPU time alone.
@@ -20,7 +22,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -148,6 +150,13 @@ async function profileOne(runtime: Runtime, transport: string, metric: string, c
     }
     console.log(`| **busy** | **${perCall(busy[0]!)}** | **${perCall(busy[1]!)}** |`);
   } finally {
+    const keep = flag("keep", "");
+    if (keep !== "") {
+      const target = join(keep, `${runtime.name}-${transport}-${metric}`);
+      rmSync(target, { recursive: true, force: true });
+      renameSync(dir, target);
+      console.log(`\nProfiles kept in ${target}`);
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,7 @@
  * The two processes `profile.ts` profiles: `serve ADDRESS` listens with an
  * `echo` and an `items` method and exits once the client says `done`;
  * `call ADDRESS METRIC WARMUP_SECONDS MEASURE_SECONDS` warms up, then runs
- * the metric for the given time and prints `{"calls": N, "seconds": S}`
+ * the metric (`rtt`, `throughput` at 64 in flight, `bulk` 1 MiB echoes, `stream`) for the given time and prints `{"calls": N, "seconds": S}`
  * (for `stream`, N counts items).
  *
  * @module
@@ -12,6 +12,7 @@ import process from "node:process";
 import { connect, listen } from "../mod.ts";
 
 const PAYLOAD = new Uint8Array(48).fill(7);
+const BULK = new Uint8Array(1 << 20).fill(9);
 const STREAM_ITEMS = 10_000;
 
 async function serve(address: string): Promise<void> {
@@ -54,12 +55,18 @@ async function run(connection: Connection, metric: string, until: number): Promi
       }
     };
     await Promise.all(Array.from({ length: 64 }, worker));
+  } else if (metric === "bulk") {
+    while (performance.now() < until) {
+      const reply = await connection.call("echo", BULK) as Uint8Array;
+      if (reply.length !== BULK.length) throw new Error(`A bulk echo returned ${reply.length} bytes`);
+      count++;
+    }
   } else if (metric === "stream") {
     while (performance.now() < until) {
       for await (const _ of connection.stream("items", STREAM_ITEMS)) count++;
     }
   } else {
-    throw new Error(`Unknown metric ${metric} (rtt, throughput, stream)`);
+    throw new Error(`Unknown metric ${metric} (rtt, throughput, bulk, stream)`);
   }
   return count;
 }
