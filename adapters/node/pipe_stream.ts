@@ -9,6 +9,8 @@
 
 import type { Readable, Writable } from "node:stream";
 import { ChunkQueue } from "../../src/transport/chunk_queue.ts";
+import { POOLED_MIN } from "../../src/base/buffer_pool.ts";
+import { writeFlushed } from "../node_flushed_write.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
 
 /** A readable and a writable Node stream as a {@link ByteStream}. */
@@ -68,6 +70,13 @@ export class NodePipeStream implements ByteStream {
     const writable = this.#writable;
     if (this.#closed || writable.destroyed || !writable.writable || this.#writeError !== undefined) {
       return Promise.reject(this.#writeError ?? new Error("The pipe is closed"));
+    }
+    if (chunk.length >= POOLED_MIN) {
+      return writeFlushed(
+        writable,
+        chunk,
+        (cause) => this.#writeError ?? cause ?? new Error("The pipe closed while writing"),
+      );
     }
     return new Promise((resolve, reject) => {
       const settle = (error?: unknown): void => {

@@ -15,6 +15,8 @@
 
 import type * as net from "node:net";
 import { ChunkQueue } from "../../src/transport/chunk_queue.ts";
+import { POOLED_MIN } from "../../src/base/buffer_pool.ts";
+import { writeFlushed } from "../node_flushed_write.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
 
 /** Options of a {@link NodeSocketStream}. */
@@ -95,7 +97,9 @@ export class NodeSocketStream implements ByteStream {
   }
 
   /**
-   * Writes all of `chunk`; resolves once the socket can take more.
+   * Writes all of `chunk`; resolves once the socket can take more, and for a
+   * chunk of 64 KiB or more once the socket no longer holds it (its memory
+   * may be used again).
    *
    * @param chunk The bytes.
    * @throws the socket's error (or a plain `Error`) if the socket is or becomes closed first.
@@ -103,6 +107,14 @@ export class NodeSocketStream implements ByteStream {
   write(chunk: Uint8Array): Promise<void> {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return Promise.reject(this.#error ?? new Error("The socket is closed"));
+    // A chunk at or above the high-water mark waits for "drain", which comes once the socket holds nothing.
+    if (chunk.length >= POOLED_MIN && chunk.length < socket.writableHighWaterMark) {
+      return writeFlushed(
+        socket,
+        chunk,
+        (cause) => this.#error ?? cause ?? new Error("The socket closed while writing"),
+      );
+    }
     // Taken below the socket's high-water mark: no promise or listener of its own.
     try {
       if (socket.write(chunk)) return WRITTEN;

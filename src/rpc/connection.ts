@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cborCodec, type Codec } from "../wire/codec.ts";
+import { cborCodec, type Codec, encodeForSend } from "../wire/codec.ts";
 import { callSafely } from "../base/call_safely.ts";
 import { CancelledError, ConnectionClosedError, ProtocolError, RemoteError, SessionError } from "../base/errors.ts";
 import { closeUnclaimed } from "../base/fd_handle.ts";
@@ -355,7 +355,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     }
     try {
       const codec = this.#codec;
-      const body = this.#callContext ? encodeWithCallContext(codec, params, undefined) : codec.encode(params);
+      const body = this.#callContext ? encodeWithCallContext(codec, params, undefined) : encodeForSend(codec, params);
       return this.#peer.request(this.#router.idOf(method), body);
     } catch (error) {
       return Promise.reject(error);
@@ -443,7 +443,10 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
       requestId: call.request.requestId,
       result,
       send(item: unknown): Promise<void> {
-        return sendUnwrapped(item, (value, fds) => call.request.sendUpdate(UPDATE_ITEM, codec.encode(value), { fds }));
+        return sendUnwrapped(
+          item,
+          (value, fds) => call.request.sendUpdate(UPDATE_ITEM, encodeForSend(codec, value), { fds }),
+        );
       },
       end(): Promise<void> {
         return call.request.sendUpdate(UPDATE_END_OF_INPUT, new Uint8Array(0));
@@ -474,7 +477,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     ...args: NotifyArgs<RemoteNotifications[N]>
   ): Promise<void> {
     const send = (value: unknown, fds: readonly number[]): Promise<void> =>
-      this.#peer.sendStream(this.#router.idOf(method), this.#codec.encode(value), { fds });
+      this.#peer.sendStream(this.#router.idOf(method), encodeForSend(this.#codec, value), { fds });
     return sendUnwrapped(args[0], send);
   }
 
@@ -537,7 +540,7 @@ export class RpcConnection<Remote = Service, RemoteNotifications = Notifications
     const left = msLeft === undefined ? undefined : Math.max(0, msLeft - (Date.now() - started));
     await call.send(
       sendUnwrapped(params, (value, fds) => {
-        const body = withContext ? encodeWithCallContext(this.#codec, value, left) : this.#codec.encode(value);
+        const body = withContext ? encodeWithCallContext(this.#codec, value, left) : encodeForSend(this.#codec, value);
         return peer.sendRequest(serviceId ?? this.#router.idOf(method), body, {
           fds: [...fds, ...extraFds],
         });

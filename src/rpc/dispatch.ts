@@ -6,7 +6,7 @@
  */
 
 import { CountedQueue } from "../peer/counted_queue.ts";
-import type { Codec } from "../wire/codec.ts";
+import { type Codec, encodeForSend } from "../wire/codec.ts";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { CancelledError, DataError, TimeoutError, UsageError } from "../base/errors.ts";
 import { closeUnclaimed, type FdHandle } from "../base/fd_handle.ts";
@@ -118,7 +118,7 @@ export async function dispatchRequest(request: ReceivedRequest, scope: DispatchS
   }
   // A plain value, as most handlers return: answered now, with no promise in between.
   try {
-    if (!request.responded) respondWith(request, scope, codec.encode(outcome));
+    if (!request.responded) respondWith(request, scope, encodeForSend(codec, outcome));
   } catch (error) {
     await respondError(request, scope, errorBodyFrom(error));
   } finally {
@@ -133,7 +133,7 @@ async function answerLater(request: ReceivedRequest, scope: DispatchScope, call:
     const result = isAsyncIterator(outcome) ? await streamItems(request, codec, outcome, call) : await outcome;
     if (request.responded) releaseUnsent(result);
     else {await sendUnwrapped(result, (value, fds) =>
-        respondOrReport(request, scope, STATUS_OK, codec.encode(value), fds));}
+        respondOrReport(request, scope, STATUS_OK, encodeForSend(codec, value), fds));}
   } catch (error) {
     if (!request.responded) await respondError(request, scope, errorBodyFrom(error));
   } finally {
@@ -347,7 +347,7 @@ async function streamUntilDone(
 }
 
 function sendItem(request: ReceivedRequest, codec: Codec, item: unknown): Promise<void> {
-  return sendUnwrapped(item, (value, fds) => request.sendUpdate(UPDATE_ITEM, codec.encode(value), { fds }));
+  return sendUnwrapped(item, (value, fds) => request.sendUpdate(UPDATE_ITEM, encodeForSend(codec, value), { fds }));
 }
 
 async function respondOrReport(

@@ -10,7 +10,7 @@
 
 import { ProtocolError } from "../base/errors.ts";
 import { ByteSlab, tailOf } from "../base/byte_slab.ts";
-import type { Codec } from "../wire/codec.ts";
+import { type Codec, encodeForSend } from "../wire/codec.ts";
 
 /** Flags byte: nothing follows. */
 export const CALL_CONTEXT_NONE = 0x00;
@@ -88,9 +88,9 @@ function writeFlags(out: Uint8Array, msLeft: number | undefined): void {
 }
 
 /**
- * Encodes a request's parameters behind its call context in one buffer:
- * through the codec's `encodeWithRoom` where it has one (no copy of the
- * body, which matters for a large one), else by copying the encoding.
+ * Encodes a request's parameters behind its call context in one buffer,
+ * for one send: through `encodeForSend`, so the body is never copied
+ * behind the context (which matters for a large one).
  *
  * @param codec The connection's codec.
  * @param value The parameters.
@@ -98,9 +98,7 @@ function writeFlags(out: Uint8Array, msLeft: number | undefined): void {
  * @returns The request body.
  */
 export function encodeWithCallContext(codec: Codec, value: unknown, msLeft: number | undefined): Uint8Array {
-  if (codec.encodeWithRoom === undefined) return encodeCallContext(codec.encode(value), msLeft);
-  const room = msLeft === undefined ? 1 : 5;
-  const out = codec.encodeWithRoom(value, room);
+  const out = encodeForSend(codec, value, msLeft === undefined ? 1 : 5);
   writeFlags(out, msLeft);
   return out;
 }

@@ -8,6 +8,7 @@
 import { closeUnclaimed } from "../base/fd_handle.ts";
 import { frameTooLarge } from "../wire/frame_decoder.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader, writeHeader } from "../wire/message.ts";
+import { releaseSent } from "../base/buffer_pool.ts";
 import type { ConnectionInfo, MessageTransport, Packet, PacketSocket } from "./types.ts";
 
 /**
@@ -22,7 +23,9 @@ export interface PollablePacketSocket extends PacketSocket {
    */
   poll?(): Packet | undefined;
   /**
-   * Sends `head` and `body` as one datagram, as `send` would their concatenation.
+   * Sends `head` and `body` as one datagram, as `send` would their
+   * concatenation. Both are copied (or sent) before it returns: the caller
+   * may reuse their memory at once.
    *
    * @param head The first bytes.
    * @param body The rest.
@@ -81,14 +84,21 @@ export class PacketMessageTransport implements MessageTransport {
    */
   send(message: OutgoingMessage): Promise<void> {
     const socket = this.#socket;
+    const { body } = message;
     if (socket.sendParts !== undefined) {
-      // The socket copies both parts before it returns, so one header buffer serves every send.
+      // The socket copies both parts before it returns, so one header buffer serves every send,
+      // and the body's memory can go back to the send pool at once.
       writeHeader(message.header, this.#head);
-      return socket.sendParts(this.#head, message.body, message.fds ?? NO_FDS);
+      try {
+        return socket.sendParts(this.#head, body, message.fds ?? NO_FDS);
+      } finally {
+        releaseSent(body);
+      }
     }
-    const packet = new Uint8Array(HEADER_SIZE + message.body.length);
+    const packet = new Uint8Array(HEADER_SIZE + body.length);
     writeHeader(message.header, packet);
-    packet.set(message.body, HEADER_SIZE);
+    packet.set(body, HEADER_SIZE);
+    releaseSent(body);
     return socket.send(packet, message.fds ?? NO_FDS);
   }
 

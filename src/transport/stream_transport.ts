@@ -11,6 +11,7 @@ import { encodeFrameHead, encodeFrameInto } from "../wire/frame_encoder.ts";
 import { ByteSlab } from "../base/byte_slab.ts";
 import { MicrotaskSettle } from "../base/microtask_settle.ts";
 import { ACCEPTED } from "../base/accepted.ts";
+import { releaseSent } from "../base/buffer_pool.ts";
 import { HEADER_SIZE, type Message, type OutgoingMessage, readHeader } from "../wire/message.ts";
 import type { ByteStream, ConnectionInfo, MessageTransport } from "./types.ts";
 import { nextMacrotask, TurnBudget } from "../base/turn_budget.ts";
@@ -58,6 +59,8 @@ const MAX_SETTLE_PASSES = 64;
 /** How long `close()` waits for gathered frames to be written before it closes anyway. */
 const CLOSE_FLUSH_MS = 1000;
 
+const NO_PARTS: readonly Uint8Array[] = [];
+
 /** A send waiting for the transport's buffer to drain below the high-water mark. */
 interface DrainWaiter {
   resolve: () => void;
@@ -104,6 +107,8 @@ export class StreamMessageTransport implements MessageTransport {
   );
   /** Bytes gathered or being written. */
   #held = 0;
+  /** The parts of the write under way. */
+  #writingParts: readonly Uint8Array[] = NO_PARTS;
   /** Bytes of the write under way. */
   #writingBytes = 0;
   /**
@@ -185,6 +190,7 @@ export class StreamMessageTransport implements MessageTransport {
     const { body } = message;
     const size = HEADER_SIZE + body.length;
     if (size > this.maxMessageSize) {
+      releaseSent(body);
       return Promise.reject(
         new UsageError(
           "ERR_MESSAGE_TOO_LARGE",
@@ -192,7 +198,10 @@ export class StreamMessageTransport implements MessageTransport {
         ),
       );
     }
-    if (this.#closed || this.#failure !== undefined) return Promise.reject(this.#closedError());
+    if (this.#closed || this.#failure !== undefined) {
+      releaseSent(body);
+      return Promise.reject(this.#closedError());
+    }
     const bytes = LENGTH_PREFIX_SIZE + size;
     this.#held += bytes;
     // Large bodies are written after the head instead of being copied next to it.
@@ -302,7 +311,7 @@ export class StreamMessageTransport implements MessageTransport {
     this.#closed = true;
     if (this.#frameDeadline !== undefined) this.#stopFrameDeadline();
     if (this.#gathered.length > 0 && this.#failure === undefined) await this.#flushBeforeClose();
-    this.#gathered = [];
+    this.#dropGathered();
     this.#failWaiters();
     await this.#stream.close();
   }
@@ -332,18 +341,38 @@ export class StreamMessageTransport implements MessageTransport {
     this.#write(parts.length === 1 ? parts : gatherSmall(parts), bytes);
   }
 
-  /** Writes `parts` in order; `bytes` is their total, released from {@link StreamMessageTransport.#held} after. */
+  /**
+   * Writes `parts` in order; `bytes` is their total, released from
+   * {@link StreamMessageTransport.#held} after. Once the write settled, no
+   * part is read any more: large ones go back to the send pool.
+   */
   #write(parts: readonly Uint8Array[], bytes: number): void {
     this.#writing = true;
     this.#receivedSinceWrite = 0;
+    this.#writingParts = parts;
     const written = parts.length === 1 ? this.#stream.write(parts[0]!) : writeInOrder(this.#stream, parts);
     this.#writingBytes = bytes;
     this.#writeDone = written.then(this.#written, this.#writeFailed);
   }
 
+  /** Gives the large parts of the write that just settled back to the send pool. */
+  #releaseWritten(): void {
+    const parts = this.#writingParts;
+    this.#writingParts = NO_PARTS;
+    for (const part of parts) releaseSent(part);
+  }
+
+  /** Forgets the gathered parts, which will never be written. */
+  #dropGathered(): void {
+    const parts = this.#gathered;
+    this.#gathered = [];
+    for (const part of parts) releaseSent(part);
+  }
+
   readonly #written = (): void => {
     this.#writing = false;
     this.#writeDone = undefined;
+    this.#releaseWritten();
     this.#held -= this.#writingBytes;
     if (this.#held <= HIGH_WATER_MARK && this.#drainWaiters.length > 0) {
       const waiters = this.#drainWaiters;
@@ -359,8 +388,9 @@ export class StreamMessageTransport implements MessageTransport {
   readonly #writeFailed = (cause: unknown): void => {
     this.#writing = false;
     this.#writeDone = undefined;
+    this.#releaseWritten();
     this.#failure ??= cause;
-    this.#gathered = [];
+    this.#dropGathered();
     this.#held = 0;
     this.#failWaiters();
     // Sends were accepted that will never go out: the connection is broken both ways, so that the reader

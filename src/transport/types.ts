@@ -81,7 +81,9 @@ export interface ByteStream {
    */
   read(): Promise<Uint8Array | null>;
   /**
-   * Writes all of `chunk`. The caller does not reuse `chunk` until this resolves.
+   * Writes all of `chunk`. The caller does not reuse `chunk` until this
+   * settles; once it has, the stream holds no reference to a chunk of
+   * 64 KiB or more (`POOLED_MIN`), whose memory the caller may use again.
    *
    * @param chunk Bytes to write.
    */

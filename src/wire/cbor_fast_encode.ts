@@ -12,6 +12,7 @@
  */
 
 import { ByteSlab } from "../base/byte_slab.ts";
+import { POOLED_MIN, sendBuffers } from "../base/buffer_pool.ts";
 import {
   headSize,
   MAJOR_ARRAY,
@@ -69,11 +70,14 @@ let length = 0;
 let busy = false;
 /** Whether a huge byte string is encoded here: when room is asked for, cborg's output would need a second copy. */
 let hugeAllowed = false;
+/** Whether a large result goes into a buffer of the send pool ({@link encodeCommonValueForSend}). */
+let pooled = false;
 /**
  * Where results are carved out: Node and Deno allocate every typed array
  * above 64 bytes outside the heap (about 650 ns, 250 ns on this machine's
  * Deno for any size), a view of a slab costs 30 ns. Results are short-lived:
- * they are framed (copied) when sent.
+ * small ones are framed (copied) when sent; large ones come from the send pool
+ * or are buffers of their own.
  */
 const outputSlab = new ByteSlab();
 /** Large byte strings, and where in the output they go (an offset into `scratch`). */
@@ -96,11 +100,38 @@ const largeBytesAt: number[] = [];
  * ```
  */
 export function encodeCommonValue(value: unknown, room = 0): Uint8Array | null {
+  return encodeWith(value, room, false);
+}
+
+/**
+ * Encodes `value` as {@link encodeCommonValue} does, for a body that is
+ * about to be sent: a result of 64 KiB or more (a large byte string) is
+ * written into a buffer of the send pool (`../base/buffer_pool.ts`), which
+ * the transport gives back once the body is written. Such a result must be
+ * sent once and not kept.
+ *
+ * @param value The value to encode.
+ * @param room Free bytes to leave in front of the encoding.
+ * @returns The room and the encoded bytes, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { encodeCommonValueForSend } from "./cbor_fast_encode.ts";
+ * console.assert(encodeCommonValueForSend(new Uint8Array(1 << 17), 1)?.length === 1 + 5 + (1 << 17));
+ * ```
+ */
+export function encodeCommonValueForSend(value: unknown, room = 0): Uint8Array | null {
+  return encodeWith(value, room, true);
+}
+
+function encodeWith(value: unknown, room: number, forSend: boolean): Uint8Array | null {
   // A getter that encodes while this encoder runs would overwrite its buffer: cborg takes that one.
   if (busy) return null;
   busy = true;
   length = 0;
-  hugeAllowed = room > 0;
+  // Bound for a pooled buffer, a huge byte string is copied once here; cborg would allocate for it.
+  hugeAllowed = forSend || room > 0;
+  pooled = forSend;
   let encoded: Uint8Array | null = null;
   try {
     writeValue(value, 0);
@@ -170,7 +201,7 @@ function reserve(bytes: number): void {
 function joinLargeBytes(room: number): Uint8Array {
   let total = room + length;
   for (const bytes of largeBytes) total += bytes.length;
-  const out = outputSlab.take(total);
+  const out = pooled && total >= POOLED_MIN ? sendBuffers.take(total) : outputSlab.take(total);
   let from = 0;
   let to = room;
   for (let i = 0; i < largeBytes.length; i++) {

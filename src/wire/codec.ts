@@ -13,7 +13,7 @@
 import { decode as cborDecode, type DecodeOptions, encode as cborEncode, type TagDecoder, Token, Type } from "cborg";
 import { DataError, ProtocolError, UsageError } from "../base/errors.ts";
 import { DECLINED, decodeCommonBody } from "./cbor_fast_decode.ts";
-import { bignumBytes, encodeCommonValue } from "./cbor_fast_encode.ts";
+import { bignumBytes, encodeCommonValue, encodeCommonValueForSend } from "./cbor_fast_encode.ts";
 
 /** Turns values into body bytes and back. */
 export interface Codec {
@@ -215,6 +215,43 @@ export const cborCodec: Codec = {
     return value === DECLINED ? decodeWithCborg(body, bytes.length) : value;
   },
 };
+
+/**
+ * Encodes a value for one send, behind `room` free bytes (any content).
+ * With {@link cborCodec}, a body of 64 KiB or more is written into a
+ * buffer of the send pool (`../base/buffer_pool.ts`) that the transport
+ * takes back once it wrote the body: the result must be sent once, and
+ * neither kept nor sent again. Other codecs give what their `encode` (or
+ * `encodeWithRoom`) gives.
+ *
+ * @param codec The connection's codec.
+ * @param value The value.
+ * @param room Free bytes in front of the encoding (default 0).
+ * @returns The body.
+ *
+ * @example
+ * ```ts
+ * import { cborCodec, encodeForSend } from "./codec.ts";
+ * console.assert(encodeForSend(cborCodec, [1, 2], 1).length === 4);
+ * ```
+ */
+export function encodeForSend(codec: Codec, value: unknown, room = 0): Uint8Array {
+  if (codec === cborCodec) {
+    const fast = encodeCommonValueForSend(value, room);
+    if (fast !== null) return fast;
+    // Declined: cborg encodes it (the fast encoder is not run a second time).
+    return room === 0 ? cborgCodec.encode(value) : withRoom(cborgCodec.encode(value), room);
+  }
+  if (room === 0) return codec.encode(value);
+  return codec.encodeWithRoom?.(value, room) ?? withRoom(codec.encode(value), room);
+}
+
+/** `encoded` behind `room` free bytes, in a buffer of its own. */
+function withRoom(encoded: Uint8Array, room: number): Uint8Array {
+  const out = new Uint8Array(room + encoded.length);
+  out.set(encoded, room);
+  return out;
+}
 
 /**
  * {@link cborCodec} without its fast paths (`cbor_fast_encode.ts`,
