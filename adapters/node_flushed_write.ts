@@ -4,12 +4,27 @@
  * it below its high-water mark: a chunk the kernel did not take at once
  * stays referenced until its callback runs. A large chunk may be a buffer
  * of the send pool (`../src/base/buffer_pool.ts`), which is used again as
- * soon as the write settles, so for those the callback is waited for.
+ * soon as the write settles. One at or above the high-water mark makes
+ * `write()` return false, and "drain" comes only once the stream holds
+ * nothing; one below it (a stream with a raised mark) waits for its callback.
  *
  * @module
  */
 
 import type { Writable } from "node:stream";
+import { POOLED_MIN } from "../src/base/buffer_pool.ts";
+
+/**
+ * Whether writing `chunk` needs {@link writeFlushed}: a chunk the send pool
+ * may hand out again that is below the stream's high-water mark.
+ *
+ * @param writable The stream.
+ * @param chunk The bytes to write.
+ * @returns True when waiting for "drain" would not do.
+ */
+export function needsFlushedWrite(writable: Writable, chunk: Uint8Array): boolean {
+  return chunk.length >= POOLED_MIN && chunk.length < writable.writableHighWaterMark;
+}
 
 /**
  * Writes `chunk` and resolves once its callback ran (the bytes went to the

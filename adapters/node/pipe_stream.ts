@@ -9,8 +9,7 @@
 
 import type { Readable, Writable } from "node:stream";
 import { ChunkQueue } from "../../src/transport/chunk_queue.ts";
-import { POOLED_MIN } from "../../src/base/buffer_pool.ts";
-import { writeFlushed } from "../node_flushed_write.ts";
+import { needsFlushedWrite, writeFlushed } from "../node_flushed_write.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
 
 /** A readable and a writable Node stream as a {@link ByteStream}. */
@@ -71,7 +70,7 @@ export class NodePipeStream implements ByteStream {
     if (this.#closed || writable.destroyed || !writable.writable || this.#writeError !== undefined) {
       return Promise.reject(this.#writeError ?? new Error("The pipe is closed"));
     }
-    if (chunk.length >= POOLED_MIN) {
+    if (needsFlushedWrite(writable, chunk)) {
       return writeFlushed(
         writable,
         chunk,

@@ -15,8 +15,7 @@
 
 import type * as net from "node:net";
 import { ChunkQueue } from "../../src/transport/chunk_queue.ts";
-import { POOLED_MIN } from "../../src/base/buffer_pool.ts";
-import { writeFlushed } from "../node_flushed_write.ts";
+import { needsFlushedWrite, writeFlushed } from "../node_flushed_write.ts";
 import type { ByteStream, ConnectionInfo } from "../../src/transport/types.ts";
 
 /** Options of a {@link NodeSocketStream}. */
@@ -107,8 +106,7 @@ export class NodeSocketStream implements ByteStream {
   write(chunk: Uint8Array): Promise<void> {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return Promise.reject(this.#error ?? new Error("The socket is closed"));
-    // A chunk at or above the high-water mark waits for "drain", which comes once the socket holds nothing.
-    if (chunk.length >= POOLED_MIN && chunk.length < socket.writableHighWaterMark) {
+    if (needsFlushedWrite(socket, chunk)) {
       return writeFlushed(
         socket,
         chunk,

@@ -201,12 +201,7 @@ export const cborCodec: Codec = {
     return encodeCommonValue(value) ?? cborgCodec.encode(value);
   },
   encodeWithRoom(value: unknown, room: number): Uint8Array {
-    const fast = encodeCommonValue(value, room);
-    if (fast !== null) return fast;
-    const encoded = cborgCodec.encode(value);
-    const out = new Uint8Array(room + encoded.length);
-    out.set(encoded, room);
-    return out;
+    return encodeCommonValue(value, room) ?? withRoom(cborgCodec.encode(value), room);
   },
   decode(bytes: Uint8Array): unknown {
     if (bytes.length === 0) return undefined;
