@@ -22,7 +22,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -154,6 +154,7 @@ async function profileOne(runtime: Runtime, transport: string, metric: string, c
     if (keep !== "") {
       const target = join(keep, `${runtime.name}-${transport}-${metric}`);
       rmSync(target, { recursive: true, force: true });
+      mkdirSync(keep, { recursive: true });
       renameSync(dir, target);
       console.log(`\nProfiles kept in ${target}`);
     }
