@@ -13,6 +13,7 @@ import { CancelledError, ConnectionClosedError, ProtocolError, SessionError, Usa
 import { closeUnclaimed } from "../base/fd_handle.ts";
 import { ownBytes } from "../base/byte_slab.ts";
 import { ACCEPTED } from "../base/accepted.ts";
+import { releaseSent } from "../base/buffer_pool.ts";
 import { type Message, type MessageHeader, MessageType } from "../wire/message.ts";
 import { CountedLine } from "./counted_queue.ts";
 import { DEFAULT_MAX_CONCURRENT_REQUESTS, FLOW_OPTION_RULES, type FlowOptions, ReadGate } from "./read_gate.ts";
@@ -291,7 +292,11 @@ export class Peer implements RequestChannel {
    * @param options Descriptors to pass.
    */
   send(header: MessageHeader, body: Uint8Array, options?: SendOptions): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closedError());
+    if (this.#closed) {
+      // A body from the send pool goes back to it, as the transports do with the sends they refuse.
+      releaseSent(body);
+      return Promise.reject(this.#closedError());
+    }
     const fds = options?.fds;
     return this.#transport.send(fds === undefined ? { header, body } : { header, body, fds });
   }
