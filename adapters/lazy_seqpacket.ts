@@ -6,6 +6,7 @@
  * @module
  */
 
+import { lazyImport } from "./lazy_import.ts";
 import type { SeqpacketPlatform } from "./seqpacket/libc.ts";
 import type { SeqpacketOperations } from "./seqpacket/operations.ts";
 
@@ -16,10 +17,10 @@ import type { SeqpacketOperations } from "./seqpacket/operations.ts";
  * @returns Operations that import the binding and the shared core when first called.
  */
 export function lazySeqpacket(load: () => Promise<{ seqpacketPlatform: SeqpacketPlatform }>): SeqpacketOperations {
-  let loading: Promise<SeqpacketOperations> | undefined;
-  const operations = (): Promise<SeqpacketOperations> =>
-    loading ??= Promise.all([load(), import("./seqpacket/operations.ts")])
-      .then(([binding, core]) => core.createSeqpacketOperations(binding.seqpacketPlatform));
+  const operations = lazyImport(() =>
+    Promise.all([load(), import("./seqpacket/operations.ts")])
+      .then(([binding, core]) => core.createSeqpacketOperations(binding.seqpacketPlatform))
+  );
   return {
     listenSeqpacket: async (address, options) => (await operations()).listenSeqpacket(address, options),
     adoptSeqpacket: async (fd, shown, options) => (await operations()).adoptSeqpacket(fd, shown, options),

@@ -5,15 +5,15 @@
  * since a descriptor at a position of the `stdio` array becomes that
  * descriptor of the child in Node, Bun and Deno's `node:child_process`
  * alike, and `Deno.Command` cannot pass one. Also the environment every
- * runtime gives a child (this process's without `PEERLINK_CHANNEL`), and
- * reading that variable in the child.
+ * runtime gives a child (this process's without `PEERLINK_CHANNEL`; the
+ * child reads that variable with `./channel_variable.ts`).
  *
  * A Deno parent's `node:child_process` also sets `DENO_EXTRA_STDIO_FDS=3`
  * in the child's environment, whatever `env` says. A Deno child consumes
  * it at start-up and keeps a copy of descriptor 3 for its `node:fs` (the
  * Deno adapter closes that copy once `serveStdio` took the channel); Node
- * and Bun children would pass it on, so {@link takeChannelVariable}
- * removes it.
+ * and Bun children would pass it on, so `takeChannelVariable`
+ * (`./channel_variable.ts`) removes it.
  *
  * @module
  */
@@ -22,7 +22,6 @@ import { type ChildProcess, spawn, type StdioOptions } from "node:child_process"
 import process from "node:process";
 import { Readable } from "node:stream";
 import type { ChildExit } from "../src/base/errors.ts";
-import { readVariable, unsetVariable } from "./environment.ts";
 import { CHANNEL_FD, CHANNEL_VARIABLE } from "../src/transport/child_channel.ts";
 import { spawnFailure } from "../src/transport/child_stream.ts";
 import type { ChildSpawnSettings, SpawnedChild } from "../src/transport/runtime_adapter.ts";
@@ -129,28 +128,3 @@ export function childEnvironment(overlay: Readonly<Record<string, string>> | und
   }
   return overlay === undefined ? env : Object.assign(env, overlay);
 }
-
-/** What `takeChannelVariable` read, once it was called. */
-let channelVariable: { value: string | undefined } | undefined;
-
-/**
- * Reads `PEERLINK_CHANNEL` and removes it from the environment, with
- * `DENO_EXTRA_STDIO_FDS` when it was set; the first call reads, later
- * calls return what it read.
- *
- * @returns The value, or `undefined` when it is not set or may not be read (Deno without `--allow-env`).
- */
-export function takeChannelVariable(): string | undefined {
-  if (channelVariable === undefined) {
-    const value = readVariable(CHANNEL_VARIABLE);
-    channelVariable = { value };
-    if (value !== undefined) {
-      unsetVariable(CHANNEL_VARIABLE);
-      if (readVariable(DENO_EXTRA_STDIO_FDS) !== undefined) unsetVariable(DENO_EXTRA_STDIO_FDS);
-    }
-  }
-  return channelVariable.value;
-}
-
-/** The variable a Deno parent's `node:child_process` sets for descriptors beyond stdio. */
-const DENO_EXTRA_STDIO_FDS = "DENO_EXTRA_STDIO_FDS";

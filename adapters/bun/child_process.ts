@@ -2,9 +2,9 @@
  * Child processes on Bun: `Bun.spawn` with stdin and stdout piped (no
  * shell), Bun's `node:child_process` for a child that gets a seqpacket
  * channel at descriptor 3 (`../node_spawn.ts`, the code every
- * runtime uses for that), and `Bun.stdin.stream()` / `Bun.stdout.writer()` for serving a
- * parent. The part of Bun's API used here is typed locally, as in
- * `bun_api.ts`.
+ * runtime uses for that). Loaded when the first child is spawned; serving
+ * a parent over this process's stdin and stdout is in `stdio.ts`. The part
+ * of Bun's API used here is typed locally, as in `bun_api.ts`.
  *
  * A `FileSink` (a child's stdin, this process's stdout) takes each write at
  * once and returns the byte count, or a promise while the pipe is full
@@ -20,17 +20,9 @@
 import type { ChildExit } from "../../src/base/errors.ts";
 import { spawnFailure } from "../../src/transport/child_stream.ts";
 import type { ChildSpawnSettings, SpawnedChild } from "../../src/transport/runtime_adapter.ts";
-import type { ByteStream } from "../../src/transport/types.ts";
 import { childEnvironment, spawnChannelChild } from "../node_spawn.ts";
-import { type PipeWriter, webChild, WebPipeStream } from "../web_pipe_stream.ts";
-
-/** Bun's incremental writer for pipes and files. */
-interface FileSink {
-  /** Takes the bytes; a promise while the pipe is full. */
-  write(chunk: Uint8Array): number | Promise<number>;
-  /** Flushes and closes. */
-  end(): number | Promise<number>;
-}
+import { webChild } from "../web_pipe_stream.ts";
+import { type FileSink, sinkWriter } from "./stdio.ts";
 
 /** A process `Bun.spawn` started, with stdin and stdout piped. */
 interface BunSubprocess {
@@ -57,31 +49,10 @@ interface BunProcessApi {
       cwd?: string;
     },
   ): BunSubprocess;
-  readonly stdin: { stream(): ReadableStream<Uint8Array> };
-  readonly stdout: { writer(): FileSink };
 }
 
 function bun(): BunProcessApi {
   return (globalThis as unknown as { Bun: BunProcessApi }).Bun;
-}
-
-/** A `FileSink` as the writer of a {@link WebPipeStream}. */
-function sinkWriter(sink: FileSink, endOnClose: boolean): PipeWriter {
-  return {
-    async write(chunk) {
-      const taken = sink.write(chunk);
-      if (typeof taken !== "number") await taken;
-    },
-    end() {
-      if (!endOnClose) return;
-      try {
-        const ended = sink.end();
-        if (typeof ended !== "number") ended.catch(() => {});
-      } catch {
-        // The child is gone already.
-      }
-    },
-  };
 }
 
 /**
@@ -119,15 +90,4 @@ export function spawnBunChild(command: string, settings: ChildSpawnSettings): Pr
     })),
     kill: (signal) => child.kill(signal),
   }));
-}
-
-/**
- * This process's stdin and stdout as a byte stream. `close()` cancels the
- * stdin reader (the process can exit even if the parent keeps the pipe
- * open) and leaves stdout open.
- *
- * @returns The stream.
- */
-export function bunStdio(): ByteStream {
-  return new WebPipeStream(bun().stdin.stream(), sinkWriter(bun().stdout.writer(), false), { transport: "stdio" });
 }

@@ -1,8 +1,9 @@
 /**
  * Bun's socket operations: `Bun.listen` / `Bun.connect` for Unix stream
- * sockets, TCP and TLS, `bun:ffi` (loaded on first use) for seqpacket
- * sockets, peer credentials and the listeners' guard against spinning at
- * the descriptor limit, and `node:fs` for files.
+ * sockets, TCP and TLS, `bun:ffi` for seqpacket sockets, peer credentials
+ * and the listeners' guard against spinning at the descriptor limit,
+ * `Bun.spawn` for children, and `node:fs` for files. TCP and TLS, children
+ * and `bun:ffi` are loaded on first use (`../lazy_import.ts` says why).
  *
  * @module
  */
@@ -14,16 +15,19 @@ import { errnoOf } from "../../src/transport/socket_errors.ts";
 import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
 import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
-import { takeChannelVariable } from "../node_spawn.ts";
+import { takeChannelVariable } from "../channel_variable.ts";
 import { createNodeFile, nodeFileStatus } from "../node_fs.ts";
 import { bunGlobal } from "./bun_api.ts";
 import { bunCredentialsUnavailable } from "./credentials.ts";
 import { bunLibcIfAvailable } from "./lazy_libc.ts";
 import { bunStreamListener } from "./stream_listener.ts";
 import { connectBunStream } from "./stream_socket.ts";
-import { listenBunTcp } from "./tcp_listener.ts";
-import { connectBunTcp } from "./tcp_socket.ts";
-import { bunStdio, spawnBunChild } from "./child_process.ts";
+import { bunStdio } from "./stdio.ts";
+import { lazyImport } from "../lazy_import.ts";
+
+const tcpListener = lazyImport(() => import("./tcp_listener.ts"));
+const tcpConnect = lazyImport(() => import("./tcp_socket.ts"));
+const children = lazyImport(() => import("./child_process.ts"));
 
 /**
  * Reads a UTF-8 text file with `Bun.file`.
@@ -50,8 +54,8 @@ export const bunRuntime: RuntimeAdapter = {
   adoptStream: (fd, shown) => adoptUnix(fd, bunStreamListener, shown),
   connectStream: connectBunStream,
   ...activationOperations(bunLibcIfAvailable),
-  listenTcp: listenBunTcp,
-  connectTcp: connectBunTcp,
+  listenTcp: async (address, settings) => (await tcpListener()).listenBunTcp(address, settings),
+  connectTcp: async (address, settings) => (await tcpConnect()).connectBunTcp(address, settings),
   readTextFile,
   ...lazySeqpacket(() => import("./seqpacket_ffi.ts")),
   credentialsUnavailable: bunCredentialsUnavailable,
@@ -59,6 +63,6 @@ export const bunRuntime: RuntimeAdapter = {
   createFile: createNodeFile,
   fileStatus: nodeFileStatus,
   takeChannelVariable,
-  spawnChild: spawnBunChild,
+  spawnChild: async (command, settings) => (await children()).spawnBunChild(command, settings),
   stdio: bunStdio,
 };

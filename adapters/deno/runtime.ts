@@ -6,8 +6,10 @@
  * `Deno.connect` for TCP, node:tls for TLS servers and `Deno.startTls` or
  * node:tls for TLS clients (`tcp_listener.ts` and `tcp_connect.ts` say
  * which case takes which path, and why); `Deno.*` for files; and
- * `Deno.dlopen` (loaded on first use) for seqpacket sockets, peer
- * credentials and the guard of `node:net` servers at the descriptor limit.
+ * `Deno.dlopen` for seqpacket sockets, peer credentials and the guard of
+ * `node:net` servers at the descriptor limit; `Deno.Command` for children.
+ * TCP and TLS, children and `Deno.dlopen` are loaded on first use
+ * (`../lazy_import.ts` says why).
  * The first listener sets up Deno's signal handling early
  * (`signal_setup.ts`).
  *
@@ -18,17 +20,20 @@ import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
 import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
 import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
-import { takeChannelVariable } from "../node_spawn.ts";
-import { connectNodeUnix, nodeUnixListener } from "../node_net/mod.ts";
+import { takeChannelVariable } from "../channel_variable.ts";
+import { lazyImport } from "../lazy_import.ts";
+import { connectNodeUnix, nodeUnixListener } from "../node_net/unix_socket.ts";
 import { denoCredentialsUnavailable, denoFfiUsable, denoGuardLibc, denoStreamCredentials } from "./credentials.ts";
 import { createDenoFile, denoFileStatus, readDenoTextFile } from "./files.ts";
 import { connectDenoUnix, denoNativeUnixListener } from "./native_unix.ts";
 import { denoProcessIds } from "./process_ids.ts";
 import { setUpSignalsEarly } from "./signal_setup.ts";
-import { closeDenoStdioCopy, denoStdio, spawnDenoChild } from "./child_process.ts";
+import { closeDenoStdioCopy, denoStdio } from "./stdio.ts";
 import { denoSocketFiles } from "./socket_files.ts";
-import { connectDenoTcp } from "./tcp_connect.ts";
-import { listenDenoTcp } from "./tcp_listener.ts";
+
+const tcpListener = lazyImport(() => import("./tcp_listener.ts"));
+const tcpConnect = lazyImport(() => import("./tcp_connect.ts"));
+const children = lazyImport(() => import("./child_process.ts"));
 
 const nodeNetUnixListener = nodeUnixListener(denoSocketFiles, denoStreamCredentials, denoGuardLibc);
 const seqpacket = lazySeqpacket(() => import("./seqpacket_ffi.ts"));
@@ -59,16 +64,16 @@ export const denoRuntime: RuntimeAdapter = {
     closeDenoStdioCopy(fd);
     return socket;
   },
-  listenTcp(address, settings) {
+  async listenTcp(address, settings) {
     setUpSignalsEarly();
-    return listenDenoTcp(address, settings, denoGuardLibc);
+    return (await tcpListener()).listenDenoTcp(address, settings, denoGuardLibc);
   },
-  connectTcp: connectDenoTcp,
+  connectTcp: async (address, settings) => (await tcpConnect()).connectDenoTcp(address, settings),
   readTextFile: readDenoTextFile,
   credentialsUnavailable: denoCredentialsUnavailable,
   processIds: denoProcessIds,
   createFile: createDenoFile,
   fileStatus: denoFileStatus,
-  spawnChild: spawnDenoChild,
+  spawnChild: async (command, settings) => (await children()).spawnDenoChild(command, settings),
   stdio: denoStdio,
 };

@@ -39,7 +39,7 @@ import type { ClientTlsSettings, TcpConnectSettings } from "../../src/transport/
 import { connectError } from "../../src/transport/socket_errors.ts";
 import { tlsErrorFrom } from "../../src/transport/tls_errors.ts";
 import type { ByteStream } from "../../src/transport/types.ts";
-import { connectNodeTcp } from "../node_net/mod.ts";
+import { connectNodeTcp } from "../node_net/tcp_connect.ts";
 import { closeQuietly, DenoConnStream } from "./stream_socket.ts";
 import { tcpInfo } from "./tcp_info.ts";
 

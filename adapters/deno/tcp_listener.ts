@@ -23,7 +23,7 @@ import type { TcpListenSettings } from "../../src/transport/runtime_adapter.ts";
 import { listenError } from "../../src/transport/socket_errors.ts";
 import type { ByteStream, Listener } from "../../src/transport/types.ts";
 import type { GuardLibc } from "../listener_guard.ts";
-import { listenNodeTcp } from "../node_net/mod.ts";
+import { listenNodeTcp } from "../node_net/tcp_listener.ts";
 import { closeQuietly, DenoConnStream, isClosedError } from "./stream_socket.ts";
 import { tcpInfo } from "./tcp_info.ts";
 

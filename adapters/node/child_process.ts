@@ -1,15 +1,12 @@
 /**
  * Child processes on Node: `node:child_process` `spawn` (no shell) with
  * stdin and stdout piped, or with a seqpacket channel at descriptor 3
- * (`../node_spawn.ts`), and this process's `process.stdin` /
- * `process.stdout` for serving a parent.
+ * (`../node_spawn.ts`). Loaded when the first child is spawned.
  *
  * @module
  */
 
-import process from "node:process";
 import type { ChildSpawnSettings, SpawnedChild } from "../../src/transport/runtime_adapter.ts";
-import type { ByteStream } from "../../src/transport/types.ts";
 import { spawnChannelChild, startNodeChild } from "../node_spawn.ts";
 import { NodePipeStream } from "./pipe_stream.ts";
 
@@ -36,15 +33,4 @@ export async function spawnNodeChild(command: string, settings: ChildSpawnSettin
     stdout.destroy();
   });
   return { pid: child.process.pid!, stdio, stderr: child.stderr, exited: child.exited, kill: child.kill };
-}
-
-/**
- * This process's stdin and stdout as a byte stream. `close()` destroys
- * `process.stdin`, so that reading it no longer keeps the process alive,
- * and leaves `process.stdout` open.
- *
- * @returns The stream.
- */
-export function nodeStdio(): ByteStream {
-  return new NodePipeStream(process.stdin, process.stdout, { transport: "stdio" }, () => process.stdin.destroy());
 }

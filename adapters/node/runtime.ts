@@ -1,8 +1,10 @@
 /**
  * Node's socket operations: `node:net` for Unix stream sockets, `node:net`
  * and `node:tls` for TCP and TLS (the shared modules in `../node_net/`),
- * koffi (loaded on first use) for seqpacket sockets and for the peer
- * credentials of Unix stream sockets, and `node:fs` for files.
+ * koffi for seqpacket sockets and for the peer credentials of Unix stream
+ * sockets, `node:child_process` for children, and `node:fs` for files.
+ * TCP and TLS, children and seqpacket sockets are loaded on first use
+ * (`../lazy_import.ts` says why).
  *
  * @module
  */
@@ -13,12 +15,16 @@ import type { RuntimeAdapter } from "../../src/transport/runtime_adapter.ts";
 import { adoptUnix, listenUnix } from "../../src/transport/unix_listener.ts";
 import { activationOperations } from "../socket_activation.ts";
 import { lazySeqpacket } from "../lazy_seqpacket.ts";
-import { takeChannelVariable } from "../node_spawn.ts";
+import { takeChannelVariable } from "../channel_variable.ts";
 import { createNodeFile, nodeFileStatus, nodeSocketFiles, readNodeTextFile } from "../node_fs.ts";
-import { connectNodeTcp, connectNodeUnix, listenNodeTcp, nodeUnixListener } from "../node_net/mod.ts";
+import { lazyImport } from "../lazy_import.ts";
+import { connectNodeUnix, nodeUnixListener } from "../node_net/unix_socket.ts";
 import { nodeCredentialsUnavailable, nodeStreamCredentials } from "./credentials.ts";
-import { nodeStdio, spawnNodeChild } from "./child_process.ts";
+import { nodeStdio } from "./stdio.ts";
 
+const tcpListener = lazyImport(() => import("../node_net/tcp_listener.ts"));
+const tcpConnect = lazyImport(() => import("../node_net/tcp_connect.ts"));
+const children = lazyImport(() => import("./child_process.ts"));
 const unixListener = nodeUnixListener(nodeSocketFiles, nodeStreamCredentials);
 const activation = activationOperations(async () =>
   nodeStreamCredentials.unavailable() === undefined
@@ -33,8 +39,8 @@ export const nodeRuntime: RuntimeAdapter = {
   adoptStream: (fd, shown) => adoptUnix(fd, unixListener, shown),
   connectStream: (address) => connectNodeUnix(address, nodeStreamCredentials),
   ...activation,
-  listenTcp: listenNodeTcp,
-  connectTcp: connectNodeTcp,
+  listenTcp: async (address, settings) => (await tcpListener()).listenNodeTcp(address, settings),
+  connectTcp: async (address, settings) => (await tcpConnect()).connectNodeTcp(address, settings),
   readTextFile: readNodeTextFile,
   ...lazySeqpacket(() => import("./seqpacket_ffi.ts")),
   credentialsUnavailable: nodeCredentialsUnavailable,
@@ -42,6 +48,6 @@ export const nodeRuntime: RuntimeAdapter = {
   createFile: createNodeFile,
   fileStatus: nodeFileStatus,
   takeChannelVariable,
-  spawnChild: spawnNodeChild,
+  spawnChild: async (command, settings) => (await children()).spawnNodeChild(command, settings),
   stdio: nodeStdio,
 };
