@@ -157,6 +157,53 @@ describe("FrameDecoder", () => {
     assert.equal(new TextDecoder().decode(frame.subarray(12)), "xyz");
   });
 
+  /** A 200 KiB frame cut into chunks of 64 KiB, each a buffer of its own, then a small frame behind it. */
+  function largeFrameInChunks(): { chunks: Uint8Array[]; body: Uint8Array } {
+    const body = new Uint8Array(200 * 1024).map((_, i) => (i * 31) & 0xff);
+    const bytes = concat(frameOf(MessageType.Request, 1, 1, body), frameOf(MessageType.Request, 2, 1, ascii("tail")));
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.slice(at, at + 64 * 1024));
+    return { chunks, body };
+  }
+
+  it("detaches whole chunks of detachable streams once their bytes are taken, and keeps the frames intact", () => {
+    const { chunks, body } = largeFrameInChunks();
+    const decoder = new FrameDecoder(undefined, true);
+    const frames: Uint8Array[] = [];
+    for (const chunk of chunks) {
+      decoder.push(chunk);
+      for (let frame = decoder.next(); frame !== null; frame = decoder.next()) frames.push(frame);
+    }
+    assert.equal(frames.length, 2);
+    assert.deepEqual(frames[0]!.subarray(12), body);
+    assert.equal(new TextDecoder().decode(frames[1]!.subarray(12)), "tail");
+    // Every chunk was taken whole and is detached; the last one is below 16 KiB and left alone.
+    const last = chunks.length - 1;
+    chunks.slice(0, last).forEach((chunk, i) => assert.equal(chunk.buffer.byteLength, 0, `chunk ${i} is detached`));
+    assert.ok(chunks[last]!.length < 16 * 1024 && chunks[last]!.buffer.byteLength > 0);
+  });
+
+  it("detaches nothing of a stream that did not say its chunks are detachable, nor views of a larger buffer", () => {
+    const { chunks, body } = largeFrameInChunks();
+    const decoder = new FrameDecoder();
+    for (const chunk of chunks) decoder.push(chunk);
+    assert.deepEqual(decoder.next()!.subarray(12), body);
+    assert.ok(chunks.every((chunk) => chunk.buffer.byteLength > 0));
+
+    const shared = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0) + 1);
+    const views: Uint8Array[] = [];
+    let at = 0;
+    for (const chunk of chunks) {
+      shared.set(chunk, at);
+      views.push(shared.subarray(at, at + chunk.length));
+      at += chunk.length;
+    }
+    const detaching = new FrameDecoder(undefined, true);
+    for (const view of views) detaching.push(view);
+    assert.deepEqual(detaching.next()!.subarray(12), body);
+    assert.equal(shared.buffer.byteLength, shared.length, "the shared buffer is not detached");
+  });
+
   for (
     const [length, code] of [[0, "ERR_FRAME_TOO_SMALL"], [11, "ERR_FRAME_TOO_SMALL"], [
       0xffffffff,

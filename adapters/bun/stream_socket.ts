@@ -30,6 +30,8 @@ export interface SocketState {
 export class BunSocketStream implements ByteStream {
   /** Information about the connection. */
   readonly info: ConnectionInfo;
+  /** Each chunk is this stream's own copy of what Bun handed to `data`. */
+  readonly chunksDetachable = true;
   readonly #socket: BunSocket<SocketState>;
   readonly #chunks: ChunkQueue;
   #drained: (() => void) | undefined;

@@ -155,7 +155,7 @@ export class StreamMessageTransport implements MessageTransport {
     this.#stream = stream;
     this.#frameTimeout = frameTimeout;
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    this.#decoder = new FrameDecoder(this.maxMessageSize);
+    this.#decoder = new FrameDecoder(this.maxMessageSize, stream.chunksDetachable === true);
   }
 
   /** Information about the underlying connection. */

@@ -81,6 +81,15 @@ export interface ByteStream {
    */
   read(): Promise<Uint8Array | null>;
   /**
+   * True when every chunk `read` returns that spans a whole `ArrayBuffer`
+   * owns that buffer alone: nothing else reads or writes it, now or later.
+   * The reader may then detach such a chunk once it took its bytes
+   * (`ArrayBuffer.prototype.transfer(0)`), which frees the memory at once
+   * instead of at the next full garbage collection (see
+   * `../wire/frame_decoder.ts`). Absent means false.
+   */
+  readonly chunksDetachable?: boolean;
+  /**
    * Writes all of `chunk`. The caller does not reuse `chunk` until this
    * settles; once it has, the stream holds no reference to a chunk of
    * 64 KiB or more (`POOLED_MIN`), whose memory the caller may use again.
