@@ -53,7 +53,7 @@ export class NodeSocketStream implements ByteStream {
    * 24 and 26, but slower on Deno (0.85, 0.78, 0.80 and 0.82 times the
    * floor without, 0.72, 0.66, 0.74 and 0.68 with, in alternating runs).
    */
-  readonly chunksDetachable = !("Deno" in globalThis);
+  readonly chunksDetachable: boolean = !("Deno" in globalThis);
   readonly #socket: net.Socket;
   readonly #chunks: ChunkQueue;
   readonly #closed: Promise<void>;
