@@ -109,6 +109,11 @@ const listenTransportCases: Case[] = [
     /Option "handlers" is not an option of listenTransport\(\); listen\(\), connect\(\) take it$/,
   ],
   ["options: a string", "fast", /options of listenTransport\(\) to be an object, found "fast"$/],
+  [
+    "handshakeTimeout, which bounds a TLS handshake",
+    { handshakeTimeout: 1000 },
+    /"handshakeTimeout" of listenTransport\(\) bounds a TLS handshake and applies to tls:\/\/ addresses only/,
+  ],
 ];
 
 const connectTransportCases: Case[] = [

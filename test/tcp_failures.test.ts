@@ -10,6 +10,9 @@
  *   or after the TLS handshake) closes only that connection, makes the
  *   process allocate nothing like what was announced (VmSize in
  *   /proc/self/status), and the server keeps serving its other clients.
+ * - A client that stalls its TLS handshake (sends nothing, or half a
+ *   ClientHello) is closed once `handshakeTimeout` has passed, on `listen`
+ *   and `listenTransport`, and reported as `ERR_TLS_HANDSHAKE`.
  *
  * @module
  */
@@ -17,13 +20,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, describe, it } from "node:test";
-import { connect, generateCertificate, listen, type RpcConnection, type RpcServer } from "../mod.ts";
+import { connect, generateCertificate, listen, type RpcConnection, type RpcServer, TlsError } from "../mod.ts";
 import { loadRuntimeAdapter } from "../adapters/detect.ts";
 import { type InetAddress, parseAddress } from "../src/transport/address.ts";
 import type { TcpConnectSettings } from "../src/transport/runtime_adapter.ts";
 import type { ByteStream } from "../src/transport/types.ts";
 import { encodeFrame } from "../src/wire/frame_encoder.ts";
-import { cborCodec, MessageType, methodId } from "../peer.ts";
+import { cborCodec, listenTransport, MessageType, methodId } from "../peer.ts";
 import { type RunningProcess, scriptCommand, start, waitFor } from "./_helpers.ts";
 
 const runtime = await loadRuntimeAdapter();
@@ -54,6 +57,21 @@ async function readToEnd(stream: ByteStream): Promise<number> {
     // A reset, or a TLS error after the handshake: the connection is gone either way.
   }
   return total;
+}
+
+/** Milliseconds until the other side closes `stream`; fails the test if it has not within `limit` ms. */
+async function closedAfter(stream: ByteStream, started: number, limit: number): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the server did not close the connection within ${limit} ms`)), limit);
+  });
+  try {
+    await Promise.race([readToEnd(stream), late]);
+    return Date.now() - started;
+  } finally {
+    clearTimeout(timer);
+    await stream.close();
+  }
 }
 
 /** Rejects with what `promise` rejected with, and how long that took. */
@@ -193,6 +211,88 @@ describe("junk on a TCP or TLS port", () => {
       }
     });
   }
+
+  /** A TLS record header announcing a 16 KiB handshake record (a ClientHello), and none of the record. */
+  const HALF_CLIENT_HELLO = new Uint8Array([0x16, 0x03, 0x01, 0x40, 0x00]);
+
+  /** Opens a silent client and one that sent half a ClientHello; both must be closed between 250 ms and 5 s. */
+  async function stallHandshakes(address: string): Promise<void> {
+    const plain = address.replace("tls://", "tcp://");
+    const started = Date.now();
+    const silent = await rawStream(plain);
+    const half = await rawStream(plain);
+    await half.write(HALF_CLIENT_HELLO);
+    const times = await Promise.all([closedAfter(silent, started, 5000), closedAfter(half, started, 5000)]);
+    for (const ms of times) assert.ok(ms >= 250, `closed after ${ms} ms, before the 300 ms had passed`);
+  }
+
+  it("tls://: a client that stalls its TLS handshake is closed once handshakeTimeout has passed, and reported", async () => {
+    const errors: unknown[] = [];
+    const server = await listen("tls://127.0.0.1:0", {
+      handlers,
+      handshakeTimeout: 300,
+      onError: (error) => errors.push(error),
+      tls: { cert: certificate.cert, key: certificate.key },
+    });
+    const good = await connect(server.address, { tls: pinned });
+    try {
+      await stallHandshakes(server.address);
+      await waitFor(() => errors.length === 2, "the server reported both stalled handshakes");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(errors.length, 2, "each stalled handshake is reported once");
+      for (const error of errors as (Error & { code?: string })[]) {
+        assert.ok(error instanceof TlsError, String(error));
+        assert.equal(error.code, "ERR_TLS_HANDSHAKE", error.message);
+        assert.match(error.message, /did not finish the TLS handshake within 300 ms/);
+      }
+      assert.equal(await good.call("echo", "still served"), "still served");
+      assert.equal(server.connections.size, 1);
+    } finally {
+      await good.close();
+      await server.close();
+    }
+  });
+
+  it("tls://: closing the server closes a connection still in its TLS handshake, and reports nothing of it", async () => {
+    const errors: unknown[] = [];
+    const server = await listen("tls://127.0.0.1:0", {
+      handlers,
+      handshakeTimeout: 1500,
+      onError: (error) => errors.push(error),
+      tls: { cert: certificate.cert, key: certificate.key },
+    });
+    const started = Date.now();
+    const half = await rawStream(server.address.replace("tls://", "tcp://"));
+    await half.write(HALF_CLIENT_HELLO);
+    // Long enough for the server to have taken the connection.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = Date.now();
+    await server.close();
+    const ms = await closedAfter(half, closing, 5000);
+    assert.ok(ms < 1000, `closed ${ms} ms after the server, whose handshakeTimeout would have closed it at 1500 ms`);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 1800 - Date.now())));
+    assert.deepEqual(errors, []);
+  });
+
+  it("listenTransport takes handshakeTimeout with tls:// only", async () => {
+    await assert.rejects(
+      listenTransport("tcp://127.0.0.1:0", { handshakeTimeout: 300 }),
+      (error: Error & { code?: string }) =>
+        error.code === "ERR_INVALID_ARGUMENT" && /applies to tls:\/\/ addresses only/.test(error.message),
+    );
+  });
+
+  it("tls://: listenTransport closes a stalled TLS handshake once its handshakeTimeout has passed", async () => {
+    const listener = await listenTransport("tls://127.0.0.1:0", {
+      handshakeTimeout: 300,
+      tls: { cert: certificate.cert, key: certificate.key },
+    });
+    try {
+      await stallHandshakes(listener.address);
+    } finally {
+      await listener.close();
+    }
+  });
 
   for (const transport of ["tcp", "tls"] as const) {
     it(`${transport}://: 64 connections announcing 16 MiB each make the server buffer what arrived, not 1 GiB`, async () => {

@@ -165,8 +165,15 @@ describe("TCP and TLS options become adapter settings", () => {
     );
     assert.deepEqual(server, {
       noDelay: true,
+      handshakeTimeout: 10_000,
       tls: { cert: material.cert, key: material.key, clientCa: [material.cert] },
     });
+    const stricter = await tcpListenSettings(
+      runtime,
+      { tls: { cert: material.cert, key: material.key }, handshakeTimeout: 250 },
+      "listenTransport()",
+    );
+    assert.equal(stricter.handshakeTimeout, 250);
     const client = await tcpConnectSettings(
       runtime,
       inet("tls://localhost:1"),

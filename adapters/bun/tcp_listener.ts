@@ -2,7 +2,10 @@
  * TCP and TLS listeners on `Bun.listen`. An accepted TLS socket is handed
  * to `accept()` only once its handshake succeeded (and, with `clientCa`,
  * the client's certificate passed): a failed handshake, a plaintext client
- * or a refused certificate closes that socket alone and is not reported.
+ * or a refused certificate closes that socket alone and is reported to
+ * `settings.onRejected`, not as an error of the listener. So is a handshake
+ * not finished within `settings.handshakeTimeout`: Bun itself has no such
+ * limit (given half a ClientHello, it waited as long as the client did).
  * Guarded against spinning at the descriptor limit (`../listener_guard.ts`).
  *
  * @module
@@ -14,7 +17,11 @@ import { formatAddress, type InetAddress } from "../../src/transport/address.ts"
 import { AcceptQueue } from "../../src/transport/accept_queue.ts";
 import type { TcpListenSettings } from "../../src/transport/runtime_adapter.ts";
 import { errnoOf, listenError } from "../../src/transport/socket_errors.ts";
-import { rejectedTlsError } from "../../src/transport/tls_errors.ts";
+import {
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+  rejectedTlsError,
+  tlsHandshakeTimeoutError,
+} from "../../src/transport/tls_errors.ts";
 import type { ByteStream, Listener } from "../../src/transport/types.ts";
 import { bunGlobal, type BunSocketHandler, type BunTcpListener, watched } from "./bun_api.ts";
 import { bunLibcIfAvailable } from "./lazy_libc.ts";
@@ -38,8 +45,21 @@ export async function listenBunTcp(address: InetAddress, settings: TcpListenSett
   // The address as reported once the port is known (port 0 picks one).
   let shown = formatAddress({ ...address, transport });
   const accepted = new AcceptQueue<BunSocketStream>();
-  // Sockets whose handshake is under way: closed with the listener, since nobody can accept them any more.
-  const handshaking = new Set<BunSocketStream>();
+  // Sockets whose handshake is under way, with the timer that closes them once settings.handshakeTimeout has
+  // passed (Bun has no limit of its own): closed with the listener, since nobody can accept them any more.
+  const handshaking = new Map<BunSocketStream, ReturnType<typeof setTimeout>>();
+  const handshakeTimeout = settings.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT;
+  const handshakeOver = (stream: BunSocketStream): boolean => {
+    const timer = handshaking.get(stream);
+    if (timer === undefined) return false;
+    clearTimeout(timer);
+    return handshaking.delete(stream);
+  };
+  const timeOut = (stream: BunSocketStream): void => {
+    if (!handshakeOver(stream)) return;
+    settings.onRejected?.(tlsHandshakeTimeoutError(shown, handshakeTimeout), stream.info);
+    void stream.close();
+  };
   let guarded: GuardedListener | undefined;
   const handlers = streamHandlers<TcpSocket>((socket) => {
     guarded?.accepted();
@@ -47,13 +67,14 @@ export async function listenBunTcp(address: InetAddress, settings: TcpListenSett
     const stream = new BunSocketStream(socket, inetInfo(socket, transport));
     socket.data = { stream };
     if (tls === undefined) accepted.push(stream);
-    else handshaking.add(stream);
+    else handshaking.set(stream, setTimeout(timeOut, handshakeTimeout, stream));
   });
   const socket: BunSocketHandler<SocketState, TcpSocket> = tls === undefined ? handlers : {
     ...handlers,
     handshake(socket, success, authorizationError) {
       const stream = socket.data.stream!;
-      handshaking.delete(stream);
+      // A handshake that ends after its time ran out belongs to a connection already closed.
+      if (!handshakeOver(stream)) return;
       if (!clientAccepted(socket, tls, success)) {
         const reason = authorizationError ??
           (success ? "the client's certificate was not accepted" : "handshake failed");
@@ -65,7 +86,7 @@ export async function listenBunTcp(address: InetAddress, settings: TcpListenSett
     },
     close(socket) {
       const stream = socket.data.stream;
-      if (stream !== undefined) handshaking.delete(stream);
+      if (stream !== undefined) handshakeOver(stream);
       handlers.close?.(socket);
     },
   };
@@ -93,8 +114,10 @@ export async function listenBunTcp(address: InetAddress, settings: TcpListenSett
     close() {
       listener.stop();
       accepted.end((stream) => void stream.close());
-      for (const stream of handshaking) void stream.close();
-      handshaking.clear();
+      for (const stream of [...handshaking.keys()]) {
+        handshakeOver(stream);
+        void stream.close();
+      }
       return Promise.resolve();
     },
   };

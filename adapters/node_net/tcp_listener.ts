@@ -9,7 +9,12 @@
  * - Only connections whose handshake succeeded reach `accept()`. A failed
  *   handshake (a plaintext client, junk, a refused client certificate; each
  *   runtime reports it as `tlsClientError`) closes that connection and
- *   nothing else: it is no error of the listener.
+ *   nothing else: it is no error of the listener. So does one that took
+ *   longer than `settings.handshakeTimeout` (`node:tls`'s own
+ *   `handshakeTimeout`, which Node and Deno report as `tlsClientError` too,
+ *   as "TLS handshake timeout"). Closing the listener closes every
+ *   connection still in its handshake, and what happens to one after that
+ *   is not reported.
  * - Where the runtime stops accepting for good at the descriptor limit
  *   (Deno), the caller passes `guardLibc` and the server is watched by
  *   `../listener_guard.ts`.
@@ -25,7 +30,11 @@ import { AcceptQueue } from "../../src/transport/accept_queue.ts";
 import { formatAddress, type InetAddress } from "../../src/transport/address.ts";
 import type { ServerTlsSettings, TcpListenSettings } from "../../src/transport/runtime_adapter.ts";
 import { listenError } from "../../src/transport/socket_errors.ts";
-import { rejectedTlsError } from "../../src/transport/tls_errors.ts";
+import {
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+  rejectedTlsError,
+  tlsHandshakeTimeoutError,
+} from "../../src/transport/tls_errors.ts";
 import type { ByteStream, Listener } from "../../src/transport/types.ts";
 import { socketConnectionInfo } from "./connection_info.ts";
 import { setNoDelay } from "./no_delay.ts";
@@ -63,27 +72,45 @@ export async function listenNodeTcp(
 ): Promise<Listener<ByteStream>> {
   const shown = formatAddress(address);
   const secure = settings.tls;
+  const handshakeTimeout = settings.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT;
   const accepted = new AcceptQueue<ByteStream>();
   // Set once listening: every server the guard starts counts its accepts there.
   const watch: { guard?: GuardedListener | undefined } = {};
+  // TLS only: the TCP sockets whose handshake is under way, by connectionKey; closed with the listener.
+  const handshaking = new Map<string, net.Socket>();
+  let closed = false;
   let port = address.port;
   const createServer = (): net.Server => {
-    const server = secure === undefined ? net.createServer() : createTlsServer(secure, shown);
+    const server = secure === undefined ? net.createServer() : createTlsServer(secure, handshakeTimeout, shown);
     server.on("connection", (socket: net.Socket) => {
       watch.guard?.accepted();
       setNoDelay(socket, settings.noDelay);
+      if (secure === undefined) return;
+      const key = connectionKey(socket);
+      handshaking.set(key, socket);
+      socket.once("close", () => {
+        if (handshaking.get(key) === socket) handshaking.delete(key);
+      });
     });
     // Wrapped at once, so that an error or close before accept() is seen (and buffering is bounded).
     server.on(secure === undefined ? "connection" : "secureConnection", (socket: net.Socket) => {
+      if (secure !== undefined) handshaking.delete(connectionKey(socket));
       accepted.push(new NodeSocketStream(socket, socketConnectionInfo(socket, address.transport)));
     });
     server.on("tlsClientError", (error: Error, socket: tls.TLSSocket | undefined) => {
-      const info = socket === undefined ? { transport: address.transport } : socketConnectionInfo(socket, "tcp");
       socket?.destroy();
-      settings.onRejected?.(rejectedTlsError(error, formatAddress({ ...address, port })), {
-        ...info,
-        transport: address.transport,
-      });
+      if (closed) return;
+      const info = socket === undefined ? { transport: address.transport } : socketConnectionInfo(socket, "tcp");
+      const where = formatAddress({ ...address, port });
+      const timedOut = (error as { code?: string }).code === "ERR_TLS_HANDSHAKE_TIMEOUT" ||
+        /handshake timeout/i.test(error.message);
+      settings.onRejected?.(
+        timedOut ? tlsHandshakeTimeoutError(where, handshakeTimeout, error) : rejectedTlsError(error, where),
+        {
+          ...info,
+          transport: address.transport,
+        },
+      );
     });
     return server;
   };
@@ -102,13 +129,25 @@ export async function listenNodeTcp(
     address: formatAddress({ ...address, port }),
     accept: () => accepted.next(),
     close() {
+      closed = true;
       accepted.end((stream) => void stream.close());
+      for (const socket of handshaking.values()) socket.destroy();
+      handshaking.clear();
       // Stops accepting and frees the port at once; its callback would wait for every accepted socket.
       if (guarded === undefined) server.close();
       else guarded.stop();
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Names one TCP connection by its four addresses, which a TLS socket shares
+ * with the TCP socket under it: public properties, where the TLS socket's
+ * link to that TCP socket is not.
+ */
+function connectionKey(socket: net.Socket): string {
+  return `${socket.localAddress} ${socket.localPort} ${socket.remoteAddress} ${socket.remotePort}`;
 }
 
 /**
@@ -136,12 +175,13 @@ function bind(server: net.Server, host: string, port: number): Promise<void> {
 }
 
 /**
- * A `node:tls` server for `settings`.
+ * A `node:tls` server for `settings` that closes a connection whose
+ * handshake took longer than `handshakeTimeout` milliseconds.
  *
  * @throws {UsageError} `ERR_INVALID_ARGUMENT` when the runtime refuses the certificate, key or CAs.
  */
-function createTlsServer(settings: ServerTlsSettings, shown: string): tls.Server {
-  const options: tls.TlsOptions = { cert: settings.cert, key: settings.key };
+function createTlsServer(settings: ServerTlsSettings, handshakeTimeout: number, shown: string): tls.Server {
+  const options: tls.TlsOptions = { cert: settings.cert, key: settings.key, handshakeTimeout };
   if (settings.clientCa !== undefined) {
     Object.assign(options, { ca: settings.clientCa, requestCert: true, rejectUnauthorized: true });
   }

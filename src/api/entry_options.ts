@@ -103,7 +103,17 @@ export interface FramingOptions extends SeqpacketOptions {
 export interface TransportOptions extends FramingOptions, TcpConnectOptions {}
 
 /** Options for listening for transports (no RPC layer). */
-export interface ListenTransportOptions extends FramingOptions, SeqpacketListenOptions, TcpListenOptions {}
+export interface ListenTransportOptions extends FramingOptions, SeqpacketListenOptions, TcpListenOptions {
+  /**
+   * On a `tls://` listener: milliseconds a client may take from its connect
+   * to the end of its TLS handshake; its connection is then closed and
+   * counts as refused (`ERR_TLS_HANDSHAKE`, "did not finish the TLS
+   * handshake within …"). An integer from 1 to 2^31 − 1; refused with other
+   * addresses. Default 10 000. `listen` takes it as a session option, which
+   * bounds the TLS handshake and then, afresh, the peerlink handshake.
+   */
+  handshakeTimeout?: number;
+}
 
 /** Options of `listen`. */
 export interface ListenOptions<S extends Service = Service>

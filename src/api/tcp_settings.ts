@@ -23,6 +23,7 @@ import type {
   TcpListenSettings,
 } from "../transport/runtime_adapter.ts";
 import { certificateFingerprint, normalizeFingerprint, pemBlocks } from "../transport/tls_pin.ts";
+import { DEFAULT_TLS_HANDSHAKE_TIMEOUT } from "../transport/tls_errors.ts";
 import type { ClientTlsOptions, ServerTlsOptions, TcpConnectOptions, TcpListenOptions } from "./entry_options.ts";
 
 /** How long a TCP connect (and its TLS handshake) may take by default, in milliseconds. */
@@ -106,20 +107,23 @@ async function pinOf(runtime: RuntimeAdapter, pin: string, entry: string): Promi
  * The adapter settings of a TCP listener.
  *
  * @param runtime The adapter, whose `readTextFile` reads paths.
- * @param options The checked options (see `validate_options.ts`).
+ * @param options The checked options (see `validate_options.ts`); `handshakeTimeout` bounds the TLS handshake too.
  * @param entry The entry point, as messages name it (`listen()`).
  * @param onRejected Told about connections the listener refused in the TLS handshake.
- * @returns `noDelay` (default true) and, when `tls` is given, the PEM texts.
+ * @returns `noDelay` (default true) and, when `tls` is given, the PEM texts and the handshake's limit.
  * @throws {UsageError} `ERR_INVALID_ARGUMENT` when a file cannot be read or a text holds no certificate or key.
  */
 export async function tcpListenSettings(
   runtime: RuntimeAdapter,
-  options: TcpListenOptions,
+  options: TcpListenOptions & { handshakeTimeout?: number },
   entry: string,
   onRejected?: TcpListenSettings["onRejected"],
 ): Promise<TcpListenSettings> {
   const settings: TcpListenSettings = { noDelay: options.noDelay ?? true };
-  if (options.tls !== undefined) settings.tls = await serverTls(runtime, options.tls, entry);
+  if (options.tls !== undefined) {
+    settings.tls = await serverTls(runtime, options.tls, entry);
+    settings.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT;
+  }
   if (onRejected !== undefined) settings.onRejected = onRejected;
   return settings;
 }

@@ -29,7 +29,7 @@
  * | `frameTimeout` | integer, 1 to 2^31 − 1 (milliseconds) | `unix:`, `tcp://`, `tls://` |
  * | `secret` | string or Uint8Array (at least 16 bytes, checked when resolved) | `listen`, `connect` |
  * | `secretFile` | non-empty string | `listen`, `connect` |
- * | `handshakeTimeout` | integer, 1 to 2^31 − 1 | `listen`, `connect` |
+ * | `handshakeTimeout` | integer, 1 to 2^31 − 1 | `listen`, `connect`; `listenTransport` on `tls://` (the TLS handshake) |
  * | `keepalive` | `false` or `{ interval?, timeout? }`, integers from 10 to 2^31 − 1, `timeout` ≥ `interval` | `listen`, `connect` |
  * | `protocol` | `"auto"`, `"peerlink"` or `"fizyr"` (`connect`: the last two) | `listen`, `connect` |
  * | `authFailureDelay` | integer, 0 to 60 000 | `listen` |
@@ -323,7 +323,7 @@ const ENTRY_RULES: Readonly<Record<EntryPoint, OptionRules>> = {
     reconnect: RECONNECT,
     onClose: aFunction,
   },
-  listenTransport: LISTENER,
+  listenTransport: { ...LISTENER, handshakeTimeout: SESSION.handshakeTimeout! },
   connectTransport: CONNECTOR,
   transportPair: SEQPACKET,
   spawn: {
@@ -431,7 +431,8 @@ const INET_OPTIONS: readonly string[] = [...new Set([...Object.keys(TCP_LISTENER
  * Checks what depends on the address, once it is parsed: the TCP options
  * (`tls`, `noDelay`, `connectTimeout`) are refused with `unix:` and
  * `seqpacket:` addresses, `tls` with `tcp://`, a `tls://` listener needs
- * `tls`, and a connect needs a port other than 0.
+ * `tls`, a connect needs a port other than 0, and `listenTransport` takes
+ * `handshakeTimeout` (the TLS handshake's) with `tls://` only.
  *
  * @param entry The entry point.
  * @param address The parsed address.
@@ -454,6 +455,12 @@ const INET_OPTIONS: readonly string[] = [...new Set([...Object.keys(TCP_LISTENER
 export function checkAddressOptions(entry: EntryPoint, address: Address, options: object): void {
   const given = (name: string): boolean => (options as Record<string, unknown>)[name] !== undefined;
   const text = formatAddress(address);
+  if (entry === "listenTransport" && address.transport !== "tls" && given("handshakeTimeout")) {
+    throw new UsageError(
+      "ERR_INVALID_ARGUMENT",
+      `Option "handshakeTimeout" of listenTransport() bounds a TLS handshake and applies to tls:// addresses only, found it with "${text}"`,
+    );
+  }
   if (isInetAddress(address) && given("allow")) {
     throw new UsageError(
       "ERR_INVALID_ARGUMENT",

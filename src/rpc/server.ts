@@ -102,7 +102,7 @@ export interface ServerStats {
   refused: number;
   /** Failed authentications: wrong secret, or none where one is required. */
   authFailures: number;
-  /** Handshakes that did not finish in time. */
+  /** peerlink handshakes that did not finish in time (a TLS handshake that did not goes to `onError` only). */
   handshakeTimeouts: number;
   /** Other failed handshakes (version or capability mismatch, not peerlink, broken). */
   handshakeFailures: number;

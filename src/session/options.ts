@@ -38,6 +38,9 @@ export interface SessionOptions {
   /**
    * Milliseconds the handshake may take before the connection is closed
    * with `ERR_HANDSHAKE_TIMEOUT`: an integer from 1 to 2^31 − 1. Default 10 000.
+   * A `tls://` listener gives the TLS handshake before it as long again
+   * (a client that has not finished it by then is closed and reported to
+   * `onError` as `ERR_TLS_HANDSHAKE`).
    */
   handshakeTimeout?: number;
   /** Keepalive settings, or `false` for none. Default `{ interval: 15000, timeout: 45000 }`. */

@@ -78,6 +78,13 @@ export interface TcpListenSettings {
    * listener goes on accepting others.
    */
   onRejected?: (error: TlsError, info: ConnectionInfo) => void;
+  /**
+   * Milliseconds a TLS client may take from its connect to the end of its
+   * handshake; its connection is then closed and reported to `onRejected`
+   * (`tlsHandshakeTimeoutError`). Default `DEFAULT_TLS_HANDSHAKE_TIMEOUT`
+   * (10 s). Plain TCP ignores it.
+   */
+  handshakeTimeout?: number;
 }
 
 /** The TLS side of a TCP connect, resolved by the core: PEM texts, never paths. */

@@ -19,6 +19,14 @@
 
 import { TlsError, type TlsErrorCode } from "../base/errors.ts";
 
+/**
+ * Milliseconds a TLS listener gives a client to finish its handshake when
+ * not told otherwise: as long as a peerlink handshake may take. (Node's own
+ * default is 120 s, and Bun has none: a client that sends half a
+ * ClientHello would hold its connection that long, or for ever.)
+ */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT = 10_000;
+
 const PATTERNS: readonly [TlsErrorCode, RegExp][] = [
   [
     "ERR_TLS_CLIENT_CERT",
@@ -82,6 +90,31 @@ export function rejectedTlsError(cause: unknown, address: string): TlsError {
     ? "the client presented no certificate the listener accepts"
     : "the TLS handshake failed";
   return new TlsError(code, `Refused a connection on ${address}: ${what} (${text})`, { cause });
+}
+
+/**
+ * The {@link TlsError} for a connection a TLS listener closed because its
+ * client did not finish the handshake in time (half a ClientHello, or
+ * nothing at all): `ERR_TLS_HANDSHAKE`, saying so.
+ *
+ * @param address The listener's address, in peerlink syntax.
+ * @param ms The limit that passed.
+ * @param cause What the runtime reported, if it reported it.
+ * @returns The typed error.
+ *
+ * @example
+ * ```ts
+ * import { tlsHandshakeTimeoutError } from "./tls_errors.ts";
+ * const error = tlsHandshakeTimeoutError("tls://127.0.0.1:7001", 10_000);
+ * console.assert(error.code === "ERR_TLS_HANDSHAKE" && error.message.includes("within 10000 ms"));
+ * ```
+ */
+export function tlsHandshakeTimeoutError(address: string, ms: number, cause?: unknown): TlsError {
+  return new TlsError(
+    "ERR_TLS_HANDSHAKE",
+    `Refused a connection on ${address}: the client did not finish the TLS handshake within ${ms} ms`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function classify(text: string): TlsErrorCode {
