@@ -46,12 +46,15 @@ export class NodeSocketStream implements ByteStream {
   /** Information about the connection. */
   readonly info: ConnectionInfo;
   /**
-   * Node, and Deno's `node:net`, read each chunk into a buffer of its own
-   * (measured: never a view of a larger one, never handed out twice) that
-   * they do not touch once the `data` event is emitted. Only Node's are
-   * said to be detachable: detaching them made a 1 MiB echo faster on Node
-   * 24 and 26, but slower on Deno (0.85, 0.78, 0.80 and 0.82 times the
-   * floor without, 0.72, 0.66, 0.74 and 0.68 with, in alternating runs).
+   * Node and Deno's `node:net` never read into a chunk again once its `data`
+   * event is emitted. A chunk may be a view of a larger buffer (TLS chunks
+   * on Node 24 and 26 are 16 KiB views of a shared 64 KiB one): the decoder
+   * copies a view of less than half its buffer when it takes it, and detaches
+   * only a chunk that spans its whole buffer, so no shared buffer is ever
+   * detached. Only Node's are said to be detachable: detaching them made a
+   * 1 MiB echo faster on Node 24 and 26, but slower on Deno (0.85, 0.78,
+   * 0.80 and 0.82 times the floor without, 0.72, 0.66, 0.74 and 0.68 with,
+   * in alternating runs).
    */
   readonly chunksDetachable: boolean = !("Deno" in globalThis);
   readonly #socket: net.Socket;

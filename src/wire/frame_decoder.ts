@@ -40,6 +40,8 @@ const SMALL_COPY = 64;
 const FRAME_SLAB_SIZE = 16 * 1024;
 /** Chunks of at least this many bytes are detached once taken, when the stream allows it. */
 const DETACH_MIN = 16 * 1024;
+/** Whether this runtime's `ArrayBuffer` can be detached at all (ES2024 `transfer`). */
+const CAN_DETACH: boolean = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === "function";
 /** The slabs small received frames are copied into, shared by every connection (one per connection would cost an idle one 16 KiB). */
 const frameSlab = new ByteSlab(FRAME_SLAB_SIZE);
 
@@ -108,7 +110,7 @@ export class FrameDecoder {
   constructor(maxMessageSize: number = DEFAULT_MAX_MESSAGE_SIZE, detachChunks = false) {
     this.#maxMessageSize = maxMessageSize;
     this.#limit = maxMessageSize;
-    this.#detachChunks = detachChunks;
+    this.#detachChunks = detachChunks && CAN_DETACH;
   }
 
   /** True while part of a frame has been received but not all of it. */
@@ -271,5 +273,9 @@ export class FrameDecoder {
 function detachWhole(chunk: Uint8Array): void {
   const buffer = chunk.buffer;
   if (chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength || !(buffer instanceof ArrayBuffer)) return;
-  buffer.transfer(0);
+  try {
+    buffer.transfer(0);
+  } catch {
+    // A buffer that cannot be detached (a WebAssembly memory, say) is left to the collector, as without this.
+  }
 }
