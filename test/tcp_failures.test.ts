@@ -226,14 +226,19 @@ describe("junk on a TCP or TLS port", () => {
     for (const ms of times) assert.ok(ms >= 250, `closed after ${ms} ms, before the 300 ms had passed`);
   }
 
-  it("tls://: a client that stalls its TLS handshake is closed once handshakeTimeout has passed, and reported", async () => {
-    const errors: unknown[] = [];
-    const server = await listen("tls://127.0.0.1:0", {
+  /** A `tls://` server with `handshakeTimeout`, whose `onError` adds to `errors`. */
+  function tlsServer(handshakeTimeout: number, errors: unknown[]): Promise<RpcServer> {
+    return listen("tls://127.0.0.1:0", {
       handlers,
-      handshakeTimeout: 300,
+      handshakeTimeout,
       onError: (error) => errors.push(error),
       tls: { cert: certificate.cert, key: certificate.key },
     });
+  }
+
+  it("tls://: a client that stalls its TLS handshake is closed once handshakeTimeout has passed, and reported", async () => {
+    const errors: unknown[] = [];
+    const server = await tlsServer(300, errors);
     const good = await connect(server.address, { tls: pinned });
     try {
       await stallHandshakes(server.address);
@@ -255,12 +260,7 @@ describe("junk on a TCP or TLS port", () => {
 
   it("tls://: closing the server closes a connection still in its TLS handshake, and reports nothing of it", async () => {
     const errors: unknown[] = [];
-    const server = await listen("tls://127.0.0.1:0", {
-      handlers,
-      handshakeTimeout: 1500,
-      onError: (error) => errors.push(error),
-      tls: { cert: certificate.cert, key: certificate.key },
-    });
+    const server = await tlsServer(1500, errors);
     const started = Date.now();
     const half = await rawStream(server.address.replace("tls://", "tcp://"));
     await half.write(HALF_CLIENT_HELLO);

@@ -114,8 +114,10 @@ export async function listenBunTcp(address: InetAddress, settings: TcpListenSett
     close() {
       listener.stop();
       accepted.end((stream) => void stream.close());
-      for (const stream of [...handshaking.keys()]) {
-        handshakeOver(stream);
+      const unfinished = [...handshaking];
+      handshaking.clear();
+      for (const [stream, timer] of unfinished) {
+        clearTimeout(timer);
         void stream.close();
       }
       return Promise.resolve();
